@@ -1,0 +1,29 @@
+//! Sans-IO HTTP/1.1 core of nodehttp.
+//!
+//! Everything here is plain Rust: it consumes bytes and time (milliseconds, as
+//! arguments) and produces bytes and events. Nothing touches a socket or a
+//! clock, so the whole of Node's `http` semantics is unit-tested natively and
+//! fuzzable. Modules are named after Node's own split of `lib/_http_*.js`:
+//!
+//! | module | Node | what it owns |
+//! |---|---|---|
+//! | [`common`] | `_http_common` | token and header-value validation |
+//! | [`error`] | `errors` | Node's error codes (`HPE_*`, `ERR_*`) |
+//! | [`status_codes`], [`methods`] | `http.STATUS_CODES`, `http.METHODS` | the tables |
+//! | [`parse`] | llhttp | message heads: request line, status line, headers, limits |
+//! | [`decode`] | llhttp | body framing: Content-Length, chunked, read-until-close |
+//! | [`incoming`] | `_http_incoming` | `headers` / `rawHeaders` with Node's duplicate rules |
+//! | [`outgoing`] | `_http_outgoing` | the outgoing header store and message serialization |
+//! | [`date`] | `utcDate()` | the `Date` header |
+//! | [`server`] | `_http_server` | one server connection: keep-alive, pipelining, expectations, errors |
+
+pub mod common;
+pub mod date;
+pub mod decode;
+pub mod error;
+pub mod incoming;
+pub mod methods;
+pub mod outgoing;
+pub mod parse;
+pub mod server;
+pub mod status_codes;
