@@ -20,6 +20,25 @@ pub fn is_invalid_header_value(s: &str) -> bool {
         .any(|c| !(c == '\t' || (' '..='~').contains(&c) || ('\u{80}'..='\u{ff}').contains(&c)))
 }
 
+/// Node's `RE_CONN_CLOSE` / `chunkExpression` test, `/(?:^|\W)word(?:$|\W)/i`:
+/// `word` (ASCII, lower case) occurs in `value` bounded by the ends of the
+/// string or by characters outside `[A-Za-z0-9_]`.
+pub fn has_word(value: &str, word: &str) -> bool {
+    let hay = value.as_bytes();
+    let needle = word.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    (0..hay.len())
+        .filter(|&i| {
+            hay.get(i..i + needle.len())
+                .is_some_and(|s| s.eq_ignore_ascii_case(needle))
+        })
+        .any(|i| {
+            let before_ok = i == 0 || hay.get(i - 1).is_some_and(|&b| !is_word(b));
+            let after_ok = hay.get(i + needle.len()).is_none_or(|&b| !is_word(b));
+            before_ok && after_ok
+        })
+}
+
 /// Decode bytes as latin1: each byte becomes the code point of the same value,
 /// as Node does for header names and values.
 pub fn latin1(bytes: &[u8]) -> String {
@@ -47,6 +66,18 @@ mod tests {
         assert!(is_invalid_header_value("a\r\nb"));
         assert!(is_invalid_header_value("a\0"));
         assert!(is_invalid_header_value("\u{100}"));
+    }
+
+    #[test]
+    fn has_word_is_node_regex() {
+        assert!(has_word("close", "close"));
+        assert!(has_word("Keep-Alive, CLOSE", "close"));
+        assert!(has_word("x-close", "close"));
+        assert!(!has_word("closed", "close"));
+        assert!(!has_word("_close", "close"));
+        assert!(has_word("gzip, chunked", "chunked"));
+        assert!(!has_word("chunkedx", "chunked"));
+        assert!(!has_word("", "close"));
     }
 
     #[test]

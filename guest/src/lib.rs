@@ -1,1 +1,55 @@
+//! The nodehttp component: Node's `http` module on WASI 0.2.
+//!
+//! [`api`] implements the exported WIT resources, [`runtime`] runs the one
+//! event loop, [`net`] is the only code that touches `wasi:sockets`. The HTTP
+//! semantics themselves live in the sans-IO `nodehttp-core` crate.
 
+mod api;
+mod net;
+mod runtime;
+
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "nodehttp",
+        with: {
+            "wasi:io/poll@0.2.12": wasip2::io::poll,
+            "wasi:io/streams@0.2.12": wasip2::io::streams,
+            "wasi:io/error@0.2.12": wasip2::io::error,
+            "wasi:clocks/monotonic-clock@0.2.12": wasip2::clocks::monotonic_clock,
+            "wasi:clocks/wall-clock@0.2.12": wasip2::clocks::wall_clock,
+            "wasi:sockets/network@0.2.12": wasip2::sockets::network,
+            "wasi:sockets/instance-network@0.2.12": wasip2::sockets::instance_network,
+            "wasi:sockets/tcp@0.2.12": wasip2::sockets::tcp,
+            "wasi:sockets/tcp-create-socket@0.2.12": wasip2::sockets::tcp_create_socket,
+        },
+    });
+}
+
+use bindings::exports::nodehttp::http::server::{Event, Guest};
+use nodehttp_core::{methods::METHODS, status_codes::STATUS_CODES};
+
+struct Component;
+
+impl Guest for Component {
+    type Server = api::Server;
+    type IncomingMessage = api::Request;
+    type ServerResponse = api::Response;
+
+    fn status_codes() -> Vec<(u16, String)> {
+        STATUS_CODES
+            .iter()
+            .map(|&(code, text)| (code, text.to_string()))
+            .collect()
+    }
+
+    fn methods() -> Vec<String> {
+        METHODS.iter().map(|m| m.to_string()).collect()
+    }
+
+    fn poll(timeout_ms: u32) -> Vec<Event> {
+        runtime::with(|rt| rt.poll(timeout_ms))
+    }
+}
+
+bindings::export!(Component with_types_in bindings);

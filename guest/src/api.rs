@@ -1,0 +1,302 @@
+//! The exported resources: `http.Server`, `http.IncomingMessage` (a server
+//! request) and `http.ServerResponse`. Each call translates WIT values to the
+//! core's and runs on the [`runtime`](crate::runtime).
+
+use std::rc::Rc;
+
+use nodehttp_core::error::NodeError;
+use nodehttp_core::incoming::{IncomingHeaders, IncomingValue};
+use nodehttp_core::outgoing;
+use nodehttp_core::parse::ParserOptions;
+use nodehttp_core::server::ServerConfig;
+
+use crate::bindings::exports::nodehttp::http::server::{
+    Error, GuestIncomingMessage, GuestServer, GuestServerResponse, Header, HeaderValue,
+    ServerOptions, SocketAddress, SocketInfo,
+};
+use crate::runtime::{self, Message};
+
+/// `http.Server`.
+pub struct Server(u32);
+
+impl GuestServer for Server {
+    fn new(options: ServerOptions) -> Self {
+        let defaults = ServerConfig::default();
+        let parser = ParserOptions {
+            max_header_size: options
+                .max_header_size
+                .map_or(defaults.parser.max_header_size, |n| n as usize),
+            max_headers_count: options
+                .max_headers_count
+                .map_or(defaults.parser.max_headers_count, |n| n as usize),
+            insecure: options.insecure_http_parser,
+        };
+        let config = ServerConfig {
+            parser,
+            keep_alive_timeout: options
+                .keep_alive_timeout
+                .map_or(defaults.keep_alive_timeout, u64::from),
+        };
+        Server(runtime::with(|rt| rt.create_server(config)))
+    }
+
+    fn id(&self) -> u32 {
+        self.0
+    }
+
+    fn listen(&self, port: u16, host: String) -> Result<(), Error> {
+        runtime::with(|rt| rt.listen(self.0, port, &host))
+    }
+
+    fn address(&self) -> Option<SocketAddress> {
+        runtime::with(|rt| rt.address(self.0))
+    }
+
+    fn listening(&self) -> bool {
+        runtime::with(|rt| rt.listening(self.0))
+    }
+
+    fn close(&self) {
+        runtime::with(|rt| rt.close_server(self.0))
+    }
+}
+
+/// `http.IncomingMessage`, as a server request.
+pub struct Request(pub Rc<Message>);
+
+impl GuestIncomingMessage for Request {
+    fn id(&self) -> u32 {
+        self.0.id
+    }
+
+    fn method(&self) -> String {
+        self.0.head.method.clone()
+    }
+
+    fn url(&self) -> String {
+        self.0.head.url.clone()
+    }
+
+    fn http_version(&self) -> String {
+        format!(
+            "{}.{}",
+            self.0.head.version_major, self.0.head.version_minor
+        )
+    }
+
+    fn http_version_major(&self) -> u8 {
+        self.0.head.version_major
+    }
+
+    fn http_version_minor(&self) -> u8 {
+        self.0.head.version_minor
+    }
+
+    fn headers(&self) -> Vec<Header> {
+        merged(&self.0.head.headers)
+    }
+
+    fn raw_headers(&self) -> Vec<String> {
+        self.0.head.headers.raw_flat()
+    }
+
+    fn trailers(&self) -> Vec<Header> {
+        merged(&self.0.trailers.borrow())
+    }
+
+    fn raw_trailers(&self) -> Vec<String> {
+        self.0.trailers.borrow().raw_flat()
+    }
+
+    fn complete(&self) -> bool {
+        self.0.complete.get()
+    }
+
+    fn aborted(&self) -> bool {
+        self.0.aborted.get()
+    }
+
+    fn socket(&self) -> SocketInfo {
+        self.0.socket.clone()
+    }
+
+    fn pause(&self) {
+        runtime::with(|rt| rt.set_paused(&self.0, true))
+    }
+
+    fn resume(&self) {
+        runtime::with(|rt| rt.set_paused(&self.0, false))
+    }
+
+    fn destroy(&self, _error: Option<Error>) {
+        runtime::with(|rt| rt.destroy(&self.0))
+    }
+}
+
+/// `http.ServerResponse`.
+pub struct Response(pub Rc<Message>);
+
+impl Response {
+    /// Run a call on the response; once the connection is gone, Node's
+    /// response methods quietly do nothing, and so do these (`gone`).
+    fn call<R>(&self, gone: R, f: impl FnOnce(&mut outgoing::OutgoingMessage, &str) -> R) -> R {
+        runtime::with(|rt| rt.with_response(&self.0, f)).unwrap_or(gone)
+    }
+}
+
+impl GuestServerResponse for Response {
+    fn id(&self) -> u32 {
+        self.0.id
+    }
+
+    fn status_code(&self) -> u16 {
+        self.call(200, |res, _| res.status_code())
+    }
+
+    fn set_status_code(&self, code: u16) {
+        self.call((), |res, _| res.set_status_code(code))
+    }
+
+    fn status_message(&self) -> Option<String> {
+        self.call(None, |res, _| res.status_message().map(str::to_owned))
+    }
+
+    fn set_status_message(&self, message: String) {
+        self.call((), |res, _| res.set_status_message(message))
+    }
+
+    fn set_header(&self, name: String, value: HeaderValue) -> Result<(), Error> {
+        self.call(Ok(()), |res, _| res.set_header(&name, to_core(value)))
+            .map_err(to_wit)
+    }
+
+    fn get_header(&self, name: String) -> Option<HeaderValue> {
+        self.call(None, |res, _| res.get_header(&name).cloned())
+            .map(from_core)
+    }
+
+    fn get_header_names(&self) -> Vec<String> {
+        self.call(Vec::new(), |res, _| res.get_header_names())
+    }
+
+    fn get_headers(&self) -> Vec<Header> {
+        self.call(Vec::new(), |res, _| res.get_headers())
+            .into_iter()
+            .map(|(name, value)| Header {
+                name,
+                value: from_core(value),
+            })
+            .collect()
+    }
+
+    fn has_header(&self, name: String) -> bool {
+        self.call(false, |res, _| res.has_header(&name))
+    }
+
+    fn remove_header(&self, name: String) -> Result<(), Error> {
+        self.call(Ok(()), |res, _| res.remove_header(&name))
+            .map_err(to_wit)
+    }
+
+    fn headers_sent(&self) -> bool {
+        self.call(true, |res, _| res.headers_sent())
+    }
+
+    fn send_date(&self) -> bool {
+        self.call(true, |res, _| res.send_date())
+    }
+
+    fn set_send_date(&self, value: bool) {
+        self.call((), |res, _| res.set_send_date(value))
+    }
+
+    fn write_head(
+        &self,
+        status_code: u16,
+        status_message: Option<String>,
+        headers: Vec<Header>,
+    ) -> Result<(), Error> {
+        let headers: Vec<(String, outgoing::HeaderValue)> = headers
+            .into_iter()
+            .map(|h| (h.name, to_core(h.value)))
+            .collect();
+        self.call(Ok(()), |res, date| {
+            res.write_head(status_code, status_message.as_deref(), &headers, date)
+        })
+        .map_err(to_wit)
+    }
+
+    fn write(&self, chunk: Vec<u8>) -> Result<bool, Error> {
+        let wrote = self.call(Ok(false), |res, date| res.write(&chunk, date));
+        match wrote {
+            Ok(_) => Ok(runtime::with(|rt| rt.write_ok(&self.0))),
+            Err(e) => Err(to_wit(e)),
+        }
+    }
+
+    fn end(&self, data: Option<Vec<u8>>) -> Result<(), Error> {
+        let ended = self
+            .call(Ok(()), |res, date| res.end(data.as_deref(), date))
+            .map_err(to_wit);
+        if ended.is_ok() {
+            self.0.response_ended.set(true);
+        }
+        ended
+    }
+
+    fn flush_headers(&self) -> Result<(), Error> {
+        self.call(Ok(()), |res, date| res.flush_headers(date))
+            .map_err(to_wit)
+    }
+
+    fn add_trailers(&self, headers: Vec<(String, String)>) -> Result<(), Error> {
+        self.call(Ok(()), |res, _| res.add_trailers(&headers))
+            .map_err(to_wit)
+    }
+
+    fn writable_ended(&self) -> bool {
+        self.call(true, |res, _| res.writable_ended())
+    }
+
+    fn writable_finished(&self) -> bool {
+        self.0.finished.get()
+    }
+
+    fn socket(&self) -> Option<SocketInfo> {
+        (!self.0.response_ended.get()).then(|| self.0.socket.clone())
+    }
+}
+
+fn merged(headers: &IncomingHeaders) -> Vec<Header> {
+    headers
+        .merged()
+        .into_iter()
+        .map(|(name, value)| Header {
+            name,
+            value: match value {
+                IncomingValue::Single(v) => HeaderValue::Text(v),
+                IncomingValue::List(v) => HeaderValue::List(v),
+            },
+        })
+        .collect()
+}
+
+fn to_core(value: HeaderValue) -> outgoing::HeaderValue {
+    match value {
+        HeaderValue::Text(s) => outgoing::HeaderValue::Text(s),
+        HeaderValue::List(l) => outgoing::HeaderValue::List(l),
+        HeaderValue::Number(n) => outgoing::HeaderValue::Number(n),
+    }
+}
+
+fn from_core(value: outgoing::HeaderValue) -> HeaderValue {
+    match value {
+        outgoing::HeaderValue::Text(s) => HeaderValue::Text(s),
+        outgoing::HeaderValue::List(l) => HeaderValue::List(l),
+        outgoing::HeaderValue::Number(n) => HeaderValue::Number(n),
+    }
+}
+
+fn to_wit(e: NodeError) -> Error {
+    runtime::error(e.code, e.message)
+}

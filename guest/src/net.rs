@@ -1,0 +1,193 @@
+//! TCP on `wasi:sockets`: listening, accepting, non-blocking reads and writes.
+//!
+//! The platform's rules (see the project's platform notes) live here and only
+//! here: bind and listen are two-phase (`start_*`, wait, `finish_*`); each
+//! stream's pollable is created once and kept; a read drains until empty; a
+//! write never exceeds `check-write`'s grant; children (pollables, streams) are
+//! dropped before their socket — Rust drops fields in declaration order.
+
+use std::net::{IpAddr, SocketAddr};
+
+use wasip2::io::poll::Pollable;
+use wasip2::io::streams::{InputStream, OutputStream, StreamError};
+use wasip2::sockets::instance_network::instance_network;
+use wasip2::sockets::network::{
+    ErrorCode, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
+};
+use wasip2::sockets::tcp::{ShutdownType, TcpSocket};
+use wasip2::sockets::tcp_create_socket::create_tcp_socket;
+
+/// How much one `read` asks for: the host allocates what is asked (up to
+/// 64 KiB), and 16 KiB keeps one busy connection from hogging a turn.
+const READ_CHUNK: u64 = 16 * 1024;
+
+/// Node's default `server.listen` backlog.
+const BACKLOG: u64 = 511;
+
+/// A listening socket.
+pub struct Listener {
+    /// Ready when a connection can be accepted.
+    pub ready: Pollable,
+    socket: TcpSocket,
+}
+
+/// An accepted connection's socket and streams.
+pub struct Stream {
+    /// Ready when `input` has bytes or reached its end.
+    pub readable: Pollable,
+    /// Ready when `output` can take more bytes.
+    pub writable: Pollable,
+    input: InputStream,
+    output: OutputStream,
+    socket: TcpSocket,
+}
+
+/// What one round of reading found.
+pub enum ReadOutcome {
+    /// Bytes (maybe none: nothing more right now).
+    Data(Vec<u8>),
+    /// The peer closed its side.
+    End,
+    /// The connection failed (reset).
+    Failed,
+}
+
+impl Listener {
+    /// `server.listen(port, host)`: bind and listen, waiting out the two phases.
+    pub fn bind(addr: SocketAddr) -> Result<Listener, ErrorCode> {
+        let network = instance_network();
+        let family = match addr.ip() {
+            IpAddr::V4(_) => IpAddressFamily::Ipv4,
+            IpAddr::V6(_) => IpAddressFamily::Ipv6,
+        };
+        let socket = create_tcp_socket(family)?;
+        let ready = socket.subscribe();
+        socket.start_bind(&network, to_wasi(addr))?;
+        finish(&ready, || socket.finish_bind())?;
+        // Best effort: not every host lets the guest choose a backlog.
+        let _ = socket.set_listen_backlog_size(BACKLOG);
+        socket.start_listen()?;
+        finish(&ready, || socket.finish_listen())?;
+        Ok(Listener { ready, socket })
+    }
+
+    /// The bound address (the actual port when 0 was asked for).
+    pub fn local_address(&self) -> Option<SocketAddr> {
+        self.socket.local_address().ok().map(from_wasi)
+    }
+
+    /// One pending connection, if any.
+    pub fn accept(&self) -> Result<Option<Stream>, ErrorCode> {
+        match self.socket.accept() {
+            Ok((socket, input, output)) => Ok(Some(Stream {
+                readable: input.subscribe(),
+                writable: output.subscribe(),
+                input,
+                output,
+                socket,
+            })),
+            Err(ErrorCode::WouldBlock) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Stream {
+    /// (remote, local) addresses.
+    pub fn addresses(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
+        (
+            self.socket.remote_address().ok().map(from_wasi),
+            self.socket.local_address().ok().map(from_wasi),
+        )
+    }
+
+    /// Read what is available now, up to one chunk.
+    pub fn read(&self) -> ReadOutcome {
+        match self.input.read(READ_CHUNK) {
+            Ok(bytes) => ReadOutcome::Data(bytes),
+            Err(StreamError::Closed) => ReadOutcome::End,
+            Err(StreamError::LastOperationFailed(_)) => ReadOutcome::Failed,
+        }
+    }
+
+    /// Write as much of `bytes` as the host grants now. `Ok(n)` with n == 0
+    /// means wait for `writable`.
+    pub fn write(&self, bytes: &[u8]) -> Result<usize, ()> {
+        let grant = self.output.check_write().map_err(|_| ())?;
+        let n = bytes.len().min(usize::try_from(grant).unwrap_or(usize::MAX));
+        if n > 0 {
+            self.output.write(&bytes[..n]).map_err(|_| ())?;
+        }
+        Ok(n)
+    }
+
+    /// Send FIN: Node's `socket.end()` once everything is written.
+    pub fn shutdown(&self) {
+        let _ = self.socket.shutdown(ShutdownType::Both);
+    }
+}
+
+/// Drive a two-phase socket operation to completion.
+fn finish(ready: &Pollable, mut step: impl FnMut() -> Result<(), ErrorCode>) -> Result<(), ErrorCode> {
+    loop {
+        match step() {
+            Err(ErrorCode::WouldBlock) => ready.block(),
+            other => return other,
+        }
+    }
+}
+
+/// Node's `err.code` for a socket error.
+pub fn error_code(e: ErrorCode) -> &'static str {
+    match e {
+        ErrorCode::AccessDenied => "EACCES",
+        ErrorCode::AddressInUse => "EADDRINUSE",
+        ErrorCode::AddressNotBindable => "EADDRNOTAVAIL",
+        ErrorCode::ConnectionRefused => "ECONNREFUSED",
+        ErrorCode::ConnectionReset => "ECONNRESET",
+        ErrorCode::ConnectionAborted => "ECONNABORTED",
+        ErrorCode::Timeout => "ETIMEDOUT",
+        ErrorCode::RemoteUnreachable => "EHOSTUNREACH",
+        ErrorCode::NewSocketLimit => "EMFILE",
+        ErrorCode::OutOfMemory => "ENOMEM",
+        ErrorCode::InvalidArgument => "EINVAL",
+        ErrorCode::NotSupported => "ENOTSUP",
+        ErrorCode::NameUnresolvable => "ENOTFOUND",
+        ErrorCode::TemporaryResolverFailure => "EAI_AGAIN",
+        _ => "EIO",
+    }
+}
+
+fn to_wasi(addr: SocketAddr) -> IpSocketAddress {
+    match addr {
+        SocketAddr::V4(a) => {
+            let [a0, a1, a2, a3] = a.ip().octets();
+            IpSocketAddress::Ipv4(Ipv4SocketAddress {
+                port: a.port(),
+                address: (a0, a1, a2, a3),
+            })
+        }
+        SocketAddr::V6(a) => {
+            let s = a.ip().segments();
+            IpSocketAddress::Ipv6(Ipv6SocketAddress {
+                port: a.port(),
+                flow_info: a.flowinfo(),
+                address: (s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]),
+                scope_id: a.scope_id(),
+            })
+        }
+    }
+}
+
+fn from_wasi(addr: IpSocketAddress) -> SocketAddr {
+    match addr {
+        IpSocketAddress::Ipv4(a) => {
+            let (a0, a1, a2, a3) = a.address;
+            SocketAddr::from(([a0, a1, a2, a3], a.port))
+        }
+        IpSocketAddress::Ipv6(a) => {
+            let (s0, s1, s2, s3, s4, s5, s6, s7) = a.address;
+            SocketAddr::from(([s0, s1, s2, s3, s4, s5, s6, s7], a.port))
+        }
+    }
+}

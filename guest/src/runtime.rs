@@ -1,0 +1,556 @@
+//! The component's one event loop, over `wasi:io/poll`.
+//!
+//! Servers, their connections and every live request live here. Each turn
+//! polls only what can make progress (listeners, connections that want to
+//! read, connections whose writes are blocked) plus one clock pollable for the
+//! earliest deadline, handles every ready pollable, and turns the sans-IO
+//! connections' events into Node's events for the embedder. A connection never
+//! waits on another: reads drain until empty, writes go as far as the host's
+//! grant allows and resume when their pollable is ready.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::rc::Rc;
+
+use nodehttp_core::date::http_date;
+use nodehttp_core::incoming::IncomingHeaders;
+use nodehttp_core::outgoing::OutgoingMessage;
+use nodehttp_core::parse::RequestHead;
+use nodehttp_core::server::{ConnEvent, RequestId, ServerConfig, ServerConnection};
+use wasip2::clocks::{monotonic_clock, wall_clock};
+use wasip2::io::poll::{poll, Pollable};
+
+use crate::bindings::exports::nodehttp::http::server::{
+    ClientErrorEvent, Error, Event, IncomingMessage, RequestEvent, ServerResponse, SocketAddress,
+    SocketInfo,
+};
+use crate::net::{self, Listener, ReadOutcome, Stream};
+
+thread_local! {
+    static RUNTIME: RefCell<Runtime> = RefCell::new(Runtime::default());
+}
+
+/// Run `f` on the component's runtime. Calls never nest: the embedder calls
+/// one export at a time and nothing here calls back out to it.
+pub fn with<R>(f: impl FnOnce(&mut Runtime) -> R) -> R {
+    RUNTIME.with(|rt| f(&mut rt.borrow_mut()))
+}
+
+/// Milliseconds on the monotonic clock: the time the sans-IO core sees.
+fn now_ms() -> u64 {
+    monotonic_clock::now() / 1_000_000
+}
+
+/// A request and its response, shared by the embedder's two resources and the runtime.
+pub struct Message {
+    pub id: u32,
+    pub conn: u32,
+    pub seq: RequestId,
+    pub head: RequestHead,
+    pub socket: SocketInfo,
+    pub trailers: RefCell<IncomingHeaders>,
+    pub complete: Cell<bool>,
+    pub aborted: Cell<bool>,
+    /// `response.end()` was called: `response.socket` reads as null.
+    pub response_ended: Cell<bool>,
+    /// `finish` was emitted: `response.writableFinished`.
+    pub finished: Cell<bool>,
+}
+
+struct ServerSlot {
+    config: ServerConfig,
+    listener: Option<Listener>,
+    address: Option<SocketAddr>,
+    closing: bool,
+    connections: usize,
+}
+
+struct Conn {
+    server: u32,
+    stream: Stream,
+    http: ServerConnection,
+    info: SocketInfo,
+    /// A write is waiting for the output stream's grant.
+    write_blocked: bool,
+    /// The embedder's message id for each of this connection's requests.
+    ids: HashMap<RequestId, u32>,
+}
+
+/// The `Date` header value, formatted once per second as Node caches it.
+#[derive(Default)]
+struct DateCache {
+    secs: u64,
+    value: String,
+}
+
+impl DateCache {
+    fn get(&mut self) -> &str {
+        let secs = wall_clock::now().seconds;
+        if secs != self.secs || self.value.is_empty() {
+            self.secs = secs;
+            self.value = http_date(secs);
+        }
+        &self.value
+    }
+}
+
+/// What a ready pollable belongs to.
+#[derive(Clone, Copy)]
+enum Source {
+    Accept(u32),
+    Read(u32),
+    Write(u32),
+    Clock,
+}
+
+#[derive(Default)]
+pub struct Runtime {
+    servers: HashMap<u32, ServerSlot>,
+    conns: HashMap<u32, Conn>,
+    messages: HashMap<u32, Rc<Message>>,
+    events: VecDeque<Event>,
+    next_id: u32,
+    date: DateCache,
+}
+
+impl Runtime {
+    fn next_id(&mut self) -> u32 {
+        self.next_id = self.next_id.wrapping_add(1);
+        self.next_id
+    }
+
+    /// `http.createServer(options)`: a server that does not listen yet.
+    pub fn create_server(&mut self, config: ServerConfig) -> u32 {
+        let id = self.next_id();
+        self.servers.insert(
+            id,
+            ServerSlot {
+                config,
+                listener: None,
+                address: None,
+                closing: false,
+                connections: 0,
+            },
+        );
+        id
+    }
+
+    /// `server.listen(port, host)`.
+    pub fn listen(&mut self, server: u32, port: u16, host: &str) -> Result<(), Error> {
+        let ip = resolve_host(host)?;
+        let slot = self
+            .servers
+            .get_mut(&server)
+            .ok_or_else(|| error("ERR_SERVER_NOT_RUNNING", "Server is not running."))?;
+        if slot.listener.is_some() {
+            return Err(error(
+                "ERR_SERVER_ALREADY_LISTEN",
+                "Listen method has been called more than once without closing.",
+            ));
+        }
+        let listener = Listener::bind(SocketAddr::new(ip, port)).map_err(|e| {
+            let code = net::error_code(e);
+            error(code, format!("listen {code} {host}:{port}"))
+        })?;
+        slot.address = listener.local_address();
+        slot.listener = Some(listener);
+        slot.closing = false;
+        self.events.push_back(Event::Listening(server));
+        Ok(())
+    }
+
+    pub fn address(&self, server: u32) -> Option<SocketAddress> {
+        let slot = self.servers.get(&server)?;
+        slot.listener.as_ref()?;
+        slot.address.map(socket_address)
+    }
+
+    pub fn listening(&self, server: u32) -> bool {
+        self.servers
+            .get(&server)
+            .is_some_and(|s| s.listener.is_some())
+    }
+
+    /// `server.close()`: stop accepting; `close` once no connection is left.
+    pub fn close_server(&mut self, server: u32) {
+        let Some(slot) = self.servers.get_mut(&server) else {
+            return;
+        };
+        if slot.listener.take().is_none() && slot.closing {
+            return;
+        }
+        slot.closing = true;
+        if slot.connections == 0 {
+            self.events.push_back(Event::ServerClose(server));
+        }
+    }
+
+    /// Run a `ServerResponse` call on the message's response, then move what
+    /// it produced toward the socket at once (no waiting for the next poll:
+    /// the head and first body bytes leave in one write).
+    pub fn with_response<R>(
+        &mut self,
+        msg: &Message,
+        f: impl FnOnce(&mut OutgoingMessage, &str) -> R,
+    ) -> Option<R> {
+        let date = self.date.get().to_owned();
+        let conn = self.conns.get_mut(&msg.conn)?;
+        let res = conn.http.response(msg.seq)?;
+        let out = f(res, &date);
+        conn.http.pump();
+        self.after_io(msg.conn);
+        Some(out)
+    }
+
+    /// `response.write()`'s boolean, once the write went through.
+    pub fn write_ok(&mut self, msg: &Message) -> bool {
+        self.conns
+            .get_mut(&msg.conn)
+            .is_some_and(|c| c.http.note_write(msg.seq))
+    }
+
+    pub fn set_paused(&mut self, msg: &Message, paused: bool) {
+        if let Some(conn) = self.conns.get_mut(&msg.conn) {
+            conn.http.set_paused(paused);
+            self.after_io(msg.conn);
+        }
+    }
+
+    /// `message.destroy()`: destroy the message's connection.
+    pub fn destroy(&mut self, msg: &Message) {
+        if let Some(conn) = self.conns.get_mut(&msg.conn) {
+            conn.http.destroy();
+            self.after_io(msg.conn);
+        }
+    }
+
+    /// The embedder's pull: run until events are ready or `timeout_ms` passes.
+    pub fn poll(&mut self, timeout_ms: u32) -> Vec<Event> {
+        let deadline = now_ms() + u64::from(timeout_ms);
+        loop {
+            if !self.events.is_empty() {
+                return self.events.drain(..).collect();
+            }
+            let now = now_ms();
+            if now >= deadline {
+                return Vec::new();
+            }
+            self.turn(now, deadline);
+        }
+    }
+
+    /// One turn of the loop: wait for whatever is ready first, handle all of it.
+    fn turn(&mut self, now: u64, deadline: u64) {
+        let mut wake = deadline;
+        let mut sources = Vec::new();
+        let mut pollables: Vec<&Pollable> = Vec::new();
+        for (&id, slot) in &self.servers {
+            if let Some(l) = &slot.listener {
+                sources.push(Source::Accept(id));
+                pollables.push(&l.ready);
+            }
+        }
+        for (&id, conn) in &self.conns {
+            if conn.http.wants_read() {
+                sources.push(Source::Read(id));
+                pollables.push(&conn.stream.readable);
+            }
+            if conn.write_blocked {
+                sources.push(Source::Write(id));
+                pollables.push(&conn.stream.writable);
+            }
+            if let Some(t) = conn.http.poll_timeout() {
+                wake = wake.min(t);
+            }
+        }
+        let clock = monotonic_clock::subscribe_instant(wake.max(now) * 1_000_000);
+        sources.push(Source::Clock);
+        pollables.push(&clock);
+        let ready: Vec<Source> = poll(&pollables)
+            .into_iter()
+            .filter_map(|i| sources.get(i as usize).copied())
+            .collect();
+        drop(pollables);
+        drop(clock);
+
+        for source in ready {
+            match source {
+                Source::Accept(server) => self.accept(server),
+                Source::Read(conn) => self.read(conn),
+                Source::Write(conn) => self.after_io(conn),
+                Source::Clock => self.expire_timers(),
+            }
+        }
+    }
+
+    fn accept(&mut self, server: u32) {
+        loop {
+            let Some(slot) = self.servers.get(&server) else {
+                return;
+            };
+            let Some(listener) = &slot.listener else {
+                return;
+            };
+            let config = slot.config;
+            let stream = match listener.accept() {
+                Ok(Some(stream)) => stream,
+                Ok(None) => return,
+                Err(e) => {
+                    let code = net::error_code(e);
+                    self.events.push_back(Event::ServerError((
+                        server,
+                        error(code, format!("accept {code}")),
+                    )));
+                    return;
+                }
+            };
+            let id = self.next_id();
+            let (remote, local) = stream.addresses();
+            let unspecified = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+            let info = SocketInfo {
+                id,
+                remote: socket_address(remote.unwrap_or(unspecified)),
+                local: socket_address(local.unwrap_or(unspecified)),
+            };
+            if let Some(slot) = self.servers.get_mut(&server) {
+                slot.connections += 1;
+            }
+            self.events
+                .push_back(Event::Connection((server, info.clone())));
+            self.conns.insert(
+                id,
+                Conn {
+                    server,
+                    stream,
+                    http: ServerConnection::new(config, now_ms()),
+                    info,
+                    write_blocked: false,
+                    ids: HashMap::new(),
+                },
+            );
+        }
+    }
+
+    /// Drain the socket: the host keeps a socket with unread bytes marked
+    /// ready, so stopping early would let it starve the others.
+    fn read(&mut self, id: u32) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        while conn.http.wants_read() {
+            match conn.stream.read() {
+                ReadOutcome::Data(bytes) if bytes.is_empty() => break,
+                ReadOutcome::Data(bytes) => conn.http.handle_input(&bytes, now_ms()),
+                ReadOutcome::End => {
+                    conn.http.handle_eof();
+                    break;
+                }
+                ReadOutcome::Failed => {
+                    conn.http.handle_reset();
+                    break;
+                }
+            }
+        }
+        self.after_io(id);
+    }
+
+    fn expire_timers(&mut self) {
+        let now = now_ms();
+        let due: Vec<u32> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.http.poll_timeout().is_some_and(|t| t <= now))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in due {
+            if let Some(conn) = self.conns.get_mut(&id) {
+                conn.http.handle_timeout(now);
+            }
+            self.after_io(id);
+        }
+    }
+
+    /// After anything happened on a connection: write what is owed, deliver
+    /// its events, and close it when it is done.
+    fn after_io(&mut self, id: u32) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        flush(conn);
+        while let Some(event) = conn.http.poll_event() {
+            let server = conn.server;
+            let info = conn.info.clone();
+            self.deliver(id, server, info, event);
+        }
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        if conn.http.is_done() {
+            self.close_conn(id);
+        }
+    }
+
+    fn close_conn(&mut self, id: u32) {
+        let Some(conn) = self.conns.remove(&id) else {
+            return;
+        };
+        if !conn.http.is_destroyed() {
+            conn.stream.shutdown();
+        }
+        for msg in conn.ids.values() {
+            self.messages.remove(msg);
+        }
+        let server = conn.server;
+        drop(conn);
+        if let Some(slot) = self.servers.get_mut(&server) {
+            slot.connections -= 1;
+            if slot.closing && slot.connections == 0 {
+                self.events.push_back(Event::ServerClose(server));
+            }
+        }
+    }
+
+    /// Turn one connection event into the embedder's event.
+    fn deliver(&mut self, conn_id: u32, server: u32, info: SocketInfo, event: ConnEvent) {
+        let msg_id = |rt: &Runtime, seq: RequestId| {
+            rt.conns
+                .get(&conn_id)
+                .and_then(|c| c.ids.get(&seq).copied())
+        };
+        let out = match event {
+            ConnEvent::Request { id: seq, head } => {
+                let id = self.next_id();
+                let message = Rc::new(Message {
+                    id,
+                    conn: conn_id,
+                    seq,
+                    head: *head,
+                    socket: info,
+                    trailers: RefCell::new(IncomingHeaders::new()),
+                    complete: Cell::new(false),
+                    aborted: Cell::new(false),
+                    response_ended: Cell::new(false),
+                    finished: Cell::new(false),
+                });
+                if let Some(conn) = self.conns.get_mut(&conn_id) {
+                    conn.ids.insert(seq, id);
+                }
+                self.messages.insert(id, message.clone());
+                Event::Request(RequestEvent {
+                    server,
+                    request: IncomingMessage::new(crate::api::Request(message.clone())),
+                    response: ServerResponse::new(crate::api::Response(message)),
+                })
+            }
+            ConnEvent::Data { id, chunk } => match msg_id(self, id) {
+                Some(m) => Event::Data((m, chunk)),
+                None => return,
+            },
+            ConnEvent::End { id, trailers } => match msg_id(self, id) {
+                Some(m) => {
+                    if let Some(msg) = self.messages.get(&m) {
+                        msg.complete.set(true);
+                        *msg.trailers.borrow_mut() = trailers;
+                    }
+                    Event::End(m)
+                }
+                None => return,
+            },
+            ConnEvent::Aborted { id } => match msg_id(self, id) {
+                Some(m) => {
+                    if let Some(msg) = self.messages.get(&m) {
+                        msg.aborted.set(true);
+                    }
+                    Event::Aborted(m)
+                }
+                None => return,
+            },
+            ConnEvent::RequestClose { id } => match msg_id(self, id) {
+                Some(m) => Event::RequestClose(m),
+                None => return,
+            },
+            ConnEvent::Finish { id } => match msg_id(self, id) {
+                Some(m) => {
+                    if let Some(msg) = self.messages.get(&m) {
+                        msg.finished.set(true);
+                    }
+                    Event::Finish(m)
+                }
+                None => return,
+            },
+            ConnEvent::Drain { id } => match msg_id(self, id) {
+                Some(m) => Event::Drain(m),
+                None => return,
+            },
+            ConnEvent::ResponseClose { id } => match msg_id(self, id) {
+                Some(m) => {
+                    // The last event of a request/response pair: forget it.
+                    self.messages.remove(&m);
+                    if let Some(conn) = self.conns.get_mut(&conn_id) {
+                        conn.ids.remove(&id);
+                    }
+                    Event::ResponseClose(m)
+                }
+                None => return,
+            },
+            ConnEvent::ClientError { error: e } => Event::ClientError(ClientErrorEvent {
+                server,
+                socket: conn_id,
+                error: error(e.code.as_str(), e.to_string()),
+            }),
+        };
+        self.events.push_back(out);
+    }
+}
+
+/// Write what the connection owes, as far as the host's grant goes.
+fn flush(conn: &mut Conn) {
+    conn.write_blocked = false;
+    loop {
+        let out = conn.http.output();
+        if out.is_empty() {
+            return;
+        }
+        match conn.stream.write(out) {
+            Ok(0) => {
+                conn.write_blocked = true;
+                return;
+            }
+            Ok(n) => conn.http.consume_output(n, now_ms()),
+            Err(()) => {
+                conn.http.handle_reset();
+                return;
+            }
+        }
+    }
+}
+
+/// The address `server.listen` binds: an IP literal, or `localhost`.
+fn resolve_host(host: &str) -> Result<IpAddr, Error> {
+    match host {
+        // Node binds every interface when no host is given.
+        "" => Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        "localhost" => Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        _ => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| error("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}"))),
+    }
+}
+
+fn socket_address(addr: SocketAddr) -> SocketAddress {
+    SocketAddress {
+        address: addr.ip().to_string(),
+        family: if addr.is_ipv4() { "IPv4" } else { "IPv6" }.to_string(),
+        port: addr.port(),
+    }
+}
+
+pub fn error(code: &str, message: impl Into<String>) -> Error {
+    Error {
+        code: code.to_string(),
+        message: message.into(),
+    }
+}
