@@ -97,6 +97,12 @@ pub enum ParseErrorCode {
     LfExpected,
     Strict,
     InvalidEofState,
+    /// A header line starting with whitespace right after the start line.
+    UnexpectedSpace,
+    /// Chunk extensions of one chunk longer than Node's 16 KiB limit.
+    ChunkExtensionsOverflow,
+    /// `PRI * HTTP/2.0` with the HTTP/2 preface: llhttp stops, Node answers 400.
+    PausedH2Upgrade,
 }
 
 impl ParseErrorCode {
@@ -120,6 +126,9 @@ impl ParseErrorCode {
             LfExpected => "HPE_LF_EXPECTED",
             Strict => "HPE_STRICT",
             InvalidEofState => "HPE_INVALID_EOF_STATE",
+            UnexpectedSpace => "HPE_UNEXPECTED_SPACE",
+            ChunkExtensionsOverflow => "HPE_CHUNK_EXTENSIONS_OVERFLOW",
+            PausedH2Upgrade => "HPE_PAUSED_H2_UPGRADE",
         }
     }
 }

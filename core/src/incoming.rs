@@ -1,1 +1,249 @@
-//! TODO
+//! `IncomingMessage`'s header views, as Node's `lib/_http_incoming.js` builds them.
+//!
+//! The parser hands over header lines in wire order ([`IncomingHeaders::raw`],
+//! Node's `rawHeaders`); [`IncomingHeaders::merged`] is Node's `message.headers`
+//! (and `message.trailers`): lower-case names in order of first occurrence, with
+//! `_addHeaderLine`'s duplicate rules applied.
+
+/// One value of `message.headers`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IncomingValue {
+    Single(String),
+    /// Only `set-cookie`: Node always gives an array, even for one line.
+    List(Vec<String>),
+}
+
+/// What Node does when a name occurs again (`matchKnownFields`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Duplicates {
+    /// Headers whose duplicates Node discards: the first value is kept.
+    KeepFirst,
+    /// `set-cookie`: every value in an array.
+    Array,
+    /// `cookie`: values joined with `"; "`.
+    JoinCookie,
+    /// Everything else: values joined with `", "`.
+    JoinComma,
+}
+
+impl Duplicates {
+    fn of(lower_name: &str) -> Self {
+        match lower_name {
+            "age"
+            | "authorization"
+            | "content-length"
+            | "content-type"
+            | "etag"
+            | "expires"
+            | "from"
+            | "host"
+            | "if-modified-since"
+            | "if-unmodified-since"
+            | "last-modified"
+            | "location"
+            | "max-forwards"
+            | "proxy-authorization"
+            | "referer"
+            | "retry-after"
+            | "server"
+            | "user-agent" => Duplicates::KeepFirst,
+            "set-cookie" => Duplicates::Array,
+            "cookie" => Duplicates::JoinCookie,
+            _ => Duplicates::JoinComma,
+        }
+    }
+
+    /// The value of a first occurrence.
+    fn first(self, value: &str) -> IncomingValue {
+        match self {
+            Duplicates::Array => IncomingValue::List(vec![value.to_owned()]),
+            _ => IncomingValue::Single(value.to_owned()),
+        }
+    }
+
+    /// Fold a later occurrence into the value so far.
+    fn add(self, into: &mut IncomingValue, value: &str) {
+        match (self, into) {
+            (Duplicates::KeepFirst, _) => {}
+            (_, IncomingValue::List(values)) => values.push(value.to_owned()),
+            (Duplicates::JoinCookie, IncomingValue::Single(joined)) => {
+                joined.push_str("; ");
+                joined.push_str(value);
+            }
+            (_, IncomingValue::Single(joined)) => {
+                joined.push_str(", ");
+                joined.push_str(value);
+            }
+        }
+    }
+}
+
+/// Header (or trailer) lines of one incoming message.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IncomingHeaders {
+    raw: Vec<(String, String)>,
+    /// How many leading lines `merged` uses; `None` = all. Node's `maxHeadersCount`
+    /// trims `message.headers` only: `rawHeaders` keeps every line (Node v20).
+    merged_lines: Option<usize>,
+}
+
+impl IncomingHeaders {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Append a line in wire order; `value` is already trimmed of OWS.
+    pub fn push(&mut self, name: String, value: String) {
+        self.raw.push((name, value));
+    }
+
+    /// `message.rawHeaders` as (name, value) pairs, names in their wire case.
+    pub fn raw(&self) -> &[(String, String)] {
+        &self.raw
+    }
+
+    /// `message.rawHeaders` as Node's flat list `[name, value, name, value, ...]`.
+    pub fn raw_flat(&self) -> Vec<String> {
+        self.raw
+            .iter()
+            .flat_map(|(name, value)| [name.clone(), value.clone()])
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Apply Node's `maxHeaderPairs`: only the first `entries` items of the flat
+    /// `[name, value, ...]` list reach `message.headers` (Node loops
+    /// `for (i = 0; i < n; i += 2)`, so an odd count still takes the last name's
+    /// line). 0 means no limit. `server.maxHeadersCount = M` is `entries = 2 * M`;
+    /// when unset Node uses 2000 entries, i.e. 1000 lines.
+    pub fn limit_merged(&mut self, entries: usize) {
+        self.merged_lines = (entries > 0).then(|| entries.div_ceil(2));
+    }
+
+    /// Node's `message.headers`: lower-case names in order of first occurrence,
+    /// duplicates folded by Node's rules.
+    pub fn merged(&self) -> Vec<(String, IncomingValue)> {
+        let mut out: Vec<(String, IncomingValue)> = Vec::new();
+        for (name, value) in self.counted() {
+            let lower = name.to_ascii_lowercase();
+            let rule = Duplicates::of(&lower);
+            match out.iter_mut().find(|(seen, _)| *seen == lower) {
+                Some((_, merged)) => rule.add(merged, value),
+                None => out.push((lower, rule.first(value))),
+            }
+        }
+        out
+    }
+
+    /// `message.headers[lower_name]`, with the same rules as [`Self::merged`].
+    pub fn get(&self, lower_name: &str) -> Option<IncomingValue> {
+        let rule = Duplicates::of(lower_name);
+        let mut found: Option<IncomingValue> = None;
+        for (name, value) in self.counted() {
+            if name.eq_ignore_ascii_case(lower_name) {
+                match found.as_mut() {
+                    Some(merged) => rule.add(merged, value),
+                    None => found = Some(rule.first(value)),
+                }
+            }
+        }
+        found
+    }
+
+    /// The lines `message.headers` is built from.
+    fn counted(&self) -> impl Iterator<Item = (&str, &str)> {
+        let n = self.merged_lines.unwrap_or(self.raw.len());
+        self.raw
+            .iter()
+            .take(n)
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(lines: &[(&str, &str)]) -> IncomingHeaders {
+        let mut h = IncomingHeaders::new();
+        for (n, v) in lines {
+            h.push(n.to_string(), v.to_string());
+        }
+        h
+    }
+
+    fn single(s: &str) -> IncomingValue {
+        IncomingValue::Single(s.to_owned())
+    }
+
+    #[test]
+    fn duplicate_rules_match_node() {
+        // Observed with Node v20: `req.headers` for these raw lines.
+        let h = headers(&[
+            ("Host", "a"),
+            ("X-A", "1"),
+            ("host", "b"),
+            ("Cookie", "c=1"),
+            ("x-a", "2"),
+            ("COOKIE", "d=2"),
+            ("Set-Cookie", "s=1"),
+            ("Content-Type", "t/1"),
+            ("content-type", "t/2"),
+            ("User-Agent", "u"),
+        ]);
+        assert_eq!(
+            h.merged(),
+            vec![
+                ("host".into(), single("a")),
+                ("x-a".into(), single("1, 2")),
+                ("cookie".into(), single("c=1; d=2")),
+                ("set-cookie".into(), IncomingValue::List(vec!["s=1".into()])),
+                ("content-type".into(), single("t/1")),
+                ("user-agent".into(), single("u")),
+            ]
+        );
+        assert_eq!(h.get("x-a"), Some(single("1, 2")));
+        assert_eq!(h.get("host"), Some(single("a")));
+        assert_eq!(h.get("cookie"), Some(single("c=1; d=2")));
+        assert_eq!(h.get("missing"), None);
+        assert_eq!(h.raw_flat()[..4], ["Host", "a", "X-A", "1"]);
+        assert_eq!(h.len(), 10);
+    }
+
+    #[test]
+    fn set_cookie_is_always_a_list() {
+        let h = headers(&[("Set-Cookie", "a"), ("set-cookie", "b")]);
+        assert_eq!(
+            h.get("set-cookie"),
+            Some(IncomingValue::List(vec!["a".into(), "b".into()]))
+        );
+    }
+
+    #[test]
+    fn empty_values_are_joined_too() {
+        let h = headers(&[("A", ""), ("a", ""), ("a", "x")]);
+        assert_eq!(h.get("a"), Some(single(", , x")));
+    }
+
+    #[test]
+    fn limit_trims_merged_but_not_raw() {
+        // Node v20, server.maxHeadersCount = 3 (6 entries), 5 lines: 3 keys, all 5 raw.
+        let mut h = headers(&[("a", "1"), ("b", "2"), ("c", "3"), ("d", "4"), ("a", "5")]);
+        h.limit_merged(6);
+        assert_eq!(h.merged().len(), 3);
+        assert_eq!(h.get("a"), Some(single("1")));
+        assert_eq!(h.get("d"), None);
+        assert_eq!(h.raw().len(), 5);
+        h.limit_merged(3);
+        assert_eq!(h.merged().len(), 2);
+        h.limit_merged(0);
+        assert_eq!(h.merged().len(), 4);
+    }
+}

@@ -1,1 +1,1611 @@
-//! TODO
+//! Message heads as Node's parser (llhttp 9, strict unless `insecure`) reads them:
+//! the request line, header and trailer fields, and the limits Node puts on them.
+//!
+//! Parsing is stateless over a growing buffer: the caller passes everything it has
+//! buffered so far and gets `Ok(None)` until the head is complete. Every byte seen
+//! is validated as it arrives, and the header size is counted over incomplete heads
+//! too, so a peer that never ends its head is refused once it reaches the limit.
+//!
+//! Node counts a head's size as llhttp delivers it: the request target, and every
+//! header name and value (value bytes from the first non-whitespace byte, trailing
+//! whitespace included), with no separators or line ends. Trailers are counted
+//! afresh. A total of `max_header_size` or more is `HPE_HEADER_OVERFLOW` (431).
+
+use crate::common::{is_token_byte, latin1};
+use crate::decode::Decoder;
+use crate::error::{ParseError, ParseErrorCode as Code};
+use crate::incoming::IncomingHeaders;
+use crate::methods::METHODS;
+
+/// The limits and leniency of one parser (Node's `maxHeaderSize`,
+/// `maxHeadersCount`, `insecureHTTPParser`).
+#[derive(Clone, Copy, Debug)]
+pub struct ParserOptions {
+    /// Node's `maxHeaderSize`; v12's default is 8192.
+    pub max_header_size: usize,
+    /// Node's `parser.maxHeaderPairs`: entries of the flat `[name, value, ...]`
+    /// list that reach `message.headers` (2000 by default = 1000 lines;
+    /// `server.maxHeadersCount = M` is `2 * M`). 0 = no limit.
+    pub max_headers_count: usize,
+    /// Node's `insecureHTTPParser`: llhttp's lenient flags (bare LF, obs-fold,
+    /// any byte in values, Content-Length with Transfer-Encoding, any version).
+    pub insecure: bool,
+}
+
+impl Default for ParserOptions {
+    fn default() -> Self {
+        ParserOptions {
+            max_header_size: 8192,
+            max_headers_count: 2000,
+            insecure: false,
+        }
+    }
+}
+
+/// A parsed request head (what Node's `parserOnHeadersComplete` receives).
+#[derive(Debug)]
+pub struct RequestHead {
+    pub method: String,
+    pub url: String,
+    pub version_major: u8,
+    pub version_minor: u8,
+    pub headers: IncomingHeaders,
+    /// Body framing decided from the head (`Length(0)` when there is no body).
+    pub body: Decoder,
+    /// `llhttp_should_keep_alive()`: HTTP/1.1 unless a `close` token in
+    /// `Connection`; older versions only with a `keep-alive` token.
+    pub keep_alive: bool,
+    /// llhttp's upgrade flag: `CONNECT`, or a `Connection: upgrade` token with a
+    /// non-empty `Upgrade` header.
+    pub upgrade: bool,
+}
+
+/// Parse a request head from the start of `buf`.
+///
+/// `Ok(None)`: need more bytes (the limits are not exceeded so far).
+/// `Ok(Some((head, consumed)))`: the head is complete and took `consumed` bytes,
+/// including any empty lines llhttp skips before a request line.
+pub fn parse_request_head(
+    buf: &[u8],
+    opts: &ParserOptions,
+) -> Result<Option<(RequestHead, usize)>, ParseError> {
+    let mut size = HeaderSize::new(opts.max_header_size);
+    let Some(line) = parse_request_line(buf, &mut size, opts)? else {
+        return Ok(None);
+    };
+    let Some(fields) = parse_fields(
+        &buf[line.end..],
+        Section::Head,
+        &mut size,
+        FieldFlags::default(),
+        opts,
+    )?
+    else {
+        return Ok(None);
+    };
+    let flags = fields.flags;
+    let mut headers = fields.headers;
+    headers.limit_merged(opts.max_headers_count);
+    let connect = line.method == "CONNECT";
+    let head = RequestHead {
+        method: line.method.to_owned(),
+        url: latin1(&buf[line.url]),
+        version_major: line.major,
+        version_minor: line.minor,
+        headers,
+        body: request_body(&flags, connect, opts)?,
+        keep_alive: flags.keep_alive(line.major, line.minor),
+        upgrade: connect || (flags.upgrade && flags.connection_upgrade),
+    };
+    Ok(Some((head, line.end + fields.consumed)))
+}
+
+/// Parse a chunked body's trailer section (after the `0` chunk line) from the
+/// start of `buf`, with the header rules and a fresh size count. Node applies
+/// no `maxHeadersCount` to trailers.
+pub(crate) fn parse_trailers(
+    buf: &[u8],
+    opts: &ParserOptions,
+) -> Result<Option<(IncomingHeaders, usize)>, ParseError> {
+    let mut size = HeaderSize::new(opts.max_header_size);
+    // The message is chunked, so llhttp still has both flags set here.
+    let flags = FieldFlags {
+        transfer_encoding: true,
+        chunked: true,
+        ..FieldFlags::default()
+    };
+    Ok(
+        parse_fields(buf, Section::Trailers, &mut size, flags, opts)?
+            .map(|fields| (fields.headers, fields.consumed)),
+    )
+}
+
+/// llhttp's `llhttp__after_headers_complete` for a request.
+fn request_body(
+    flags: &FieldFlags,
+    connect: bool,
+    opts: &ParserOptions,
+) -> Result<Decoder, ParseError> {
+    if connect {
+        // The rest of the connection is another protocol: no body is read.
+        Ok(Decoder::length(0))
+    } else if flags.chunked {
+        Ok(Decoder::chunked())
+    } else if flags.transfer_encoding {
+        // RFC 9112 §6.3: "If a Transfer-Encoding header field is present in a
+        // request and the chunked transfer coding is not the final encoding, the
+        // message body length cannot be determined reliably; the server MUST
+        // respond with the 400 (Bad Request) status code and then close the
+        // connection." Lenient llhttp reads until the peer closes instead.
+        if opts.insecure {
+            Ok(Decoder::eof())
+        } else {
+            Err(ParseError::new(
+                Code::InvalidTransferEncoding,
+                "Request has invalid `Transfer-Encoding`",
+            ))
+        }
+    } else {
+        Ok(Decoder::length(flags.content_length.unwrap_or(0)))
+    }
+}
+
+/// Node's running header byte count (`header_nread_` in `node_http_parser.cc`).
+struct HeaderSize {
+    total: usize,
+    max: usize,
+}
+
+impl HeaderSize {
+    fn new(max: usize) -> Self {
+        HeaderSize { total: 0, max }
+    }
+
+    fn add(&mut self, bytes: usize) -> Result<(), ParseError> {
+        self.total = self.total.saturating_add(bytes);
+        if self.total >= self.max {
+            Err(ParseError::new(Code::HeaderOverflow, "Header overflow"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Request line
+
+/// Methods llhttp knows only for `RTSP/x.x` requests (not in `http.METHODS`).
+const RTSP_ONLY_METHODS: &[&str] = &[
+    "DESCRIBE",
+    "ANNOUNCE",
+    "SETUP",
+    "PLAY",
+    "PAUSE",
+    "TEARDOWN",
+    "GET_PARAMETER",
+    "SET_PARAMETER",
+    "REDIRECT",
+    "RECORD",
+    "FLUSH",
+];
+
+/// `PRI`, the HTTP/2 preface's method: known to llhttp, not in `http.METHODS`.
+const PRI: &str = "PRI";
+
+/// What must follow `PRI * HTTP/2.0` for llhttp to report an HTTP/2 preface.
+const H2_PREFACE_REST: &[u8] = b"\r\n\r\nSM\r\n\r\n";
+
+/// The protocols llhttp accepts in a request line, with the methods each allows.
+const PROTOCOLS: &[&[u8]] = &[b"HTTP/", b"RTSP/", b"ICE/"];
+
+fn known_method(name: &[u8]) -> Option<&'static str> {
+    METHODS
+        .iter()
+        .chain(RTSP_ONLY_METHODS)
+        .chain(&[PRI])
+        .copied()
+        .find(|m| m.as_bytes() == name)
+}
+
+/// Whether llhttp allows `method` with `protocol` (`checkMethod` in llhttp).
+fn method_allowed(method: &str, protocol: &[u8]) -> Result<(), ParseError> {
+    let (allowed, reason) = match protocol {
+        b"HTTP/" => (
+            !RTSP_ONLY_METHODS.contains(&method),
+            "Invalid method for HTTP/x.x request",
+        ),
+        b"RTSP/" => (
+            RTSP_ONLY_METHODS.contains(&method) || matches!(method, "OPTIONS" | "GET" | "POST"),
+            "Invalid method for RTSP/x.x request",
+        ),
+        _ => (
+            method == "SOURCE",
+            "Expected SOURCE method for ICE/x.x request",
+        ),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ParseError::new(Code::InvalidConstant, reason))
+    }
+}
+
+struct RequestLine {
+    method: &'static str,
+    url: std::ops::Range<usize>,
+    major: u8,
+    minor: u8,
+    /// Where the header fields start.
+    end: usize,
+}
+
+fn parse_request_line(
+    buf: &[u8],
+    size: &mut HeaderSize,
+    opts: &ParserOptions,
+) -> Result<Option<RequestLine>, ParseError> {
+    // llhttp skips empty lines before a message (RFC 9112 §2.2: "a server that
+    // is expecting to receive and parse a request-line SHOULD ignore at least
+    // one empty line (CRLF) received prior to the request-line").
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let Some((method, mut pos)) = parse_method(buf, start)? else {
+        return Ok(None);
+    };
+    while buf.get(pos) == Some(&b' ') {
+        pos += 1;
+    }
+    let url_start = pos;
+    let scan = scan_url(buf, pos, method == "CONNECT")?;
+    size.add(scan.end - url_start)?;
+    let url = url_start..scan.end;
+    pos = scan.end;
+    let (major, minor) = match buf.get(pos) {
+        None => return Ok(None),
+        // A request line without a version is HTTP/0.9 to llhttp.
+        Some(b'\n') => return http09_line(buf, method, url, pos + 1),
+        Some(b'\r') => {
+            return match buf.get(pos + 1) {
+                None => Ok(None),
+                Some(b'\n') => http09_line(buf, method, url, pos + 2),
+                Some(_) => Err(ParseError::new(Code::InvalidUrl, "Expected CRLF")),
+            };
+        }
+        Some(_) => {
+            while buf.get(pos) == Some(&b' ') {
+                pos += 1;
+            }
+            let Some((major, minor, after)) = parse_version(buf, pos, method, opts)? else {
+                return Ok(None);
+            };
+            pos = after;
+            (major, minor)
+        }
+    };
+    let Some(end) = end_of_request_line(buf, pos, opts)? else {
+        return Ok(None);
+    };
+    Ok(Some(RequestLine {
+        method,
+        url,
+        major,
+        minor,
+        end,
+    }))
+}
+
+/// A request line that ended after its target, at `end`: HTTP/0.9. llhttp's
+/// strict URL states still see the next byte, so HTAB or FF there is an
+/// `HPE_INVALID_URL` (Node v20 does this), not a header error.
+fn http09_line(
+    buf: &[u8],
+    method: &'static str,
+    url: std::ops::Range<usize>,
+    end: usize,
+) -> Result<Option<RequestLine>, ParseError> {
+    match buf.get(end) {
+        None => Ok(None),
+        Some(b'\t' | b'\x0c') => Err(ParseError::new(
+            Code::InvalidUrl,
+            "Invalid characters in url",
+        )),
+        Some(_) => Ok(Some(RequestLine {
+            method,
+            url,
+            major: 0,
+            minor: 9,
+            end,
+        })),
+    }
+}
+
+/// The method and the position after the single space that ends it.
+fn parse_method(buf: &[u8], start: usize) -> Result<Option<(&'static str, usize)>, ParseError> {
+    let len = buf[start..]
+        .iter()
+        .take_while(|&&b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
+        .count();
+    let name = &buf[start..start + len];
+    let end = start + len;
+    if end == buf.len() {
+        let is_prefix = METHODS
+            .iter()
+            .chain(RTSP_ONLY_METHODS)
+            .chain(&[PRI])
+            .any(|m| m.as_bytes().starts_with(name));
+        return if is_prefix {
+            Ok(None)
+        } else {
+            Err(invalid_method())
+        };
+    }
+    let method = known_method(name).ok_or_else(invalid_method)?;
+    if buf[end] != b' ' {
+        return Err(ParseError::new(
+            Code::InvalidMethod,
+            "Expected space after method",
+        ));
+    }
+    Ok(Some((method, end + 1)))
+}
+
+fn invalid_method() -> ParseError {
+    ParseError::new(Code::InvalidMethod, "Invalid method encountered")
+}
+
+/// `HTTP/x.y` (or `RTSP/`, `ICE/`): the version and the position after it.
+fn parse_version(
+    buf: &[u8],
+    pos: usize,
+    method: &str,
+    opts: &ParserOptions,
+) -> Result<Option<(u8, u8, usize)>, ParseError> {
+    let rest = &buf[pos..];
+    let Some(protocol) = PROTOCOLS.iter().find(|p| rest.starts_with(p)) else {
+        let partial = PROTOCOLS
+            .iter()
+            .any(|p| rest.len() < p.len() && p.starts_with(rest));
+        return if partial {
+            Ok(None)
+        } else {
+            Err(ParseError::new(
+                Code::InvalidConstant,
+                "Expected HTTP/, RTSP/ or ICE/",
+            ))
+        };
+    };
+    method_allowed(method, protocol)?;
+    let pos = pos + protocol.len();
+    let digit = |at: usize, reason| match buf.get(at) {
+        None => Ok(None),
+        Some(b) if b.is_ascii_digit() => Ok(Some(b - b'0')),
+        Some(_) => Err(ParseError::new(Code::InvalidVersion, reason)),
+    };
+    let Some(major) = digit(pos, "Invalid major version")? else {
+        return Ok(None);
+    };
+    match buf.get(pos + 1) {
+        None => return Ok(None),
+        Some(b'.') => {}
+        Some(_) => return Err(ParseError::new(Code::InvalidVersion, "Expected dot")),
+    }
+    let Some(minor) = digit(pos + 2, "Invalid minor version")? else {
+        return Ok(None);
+    };
+    let known = matches!((major, minor), (0, 9) | (1, 0) | (1, 1) | (2, 0));
+    if !known && !opts.insecure {
+        return Err(ParseError::new(
+            Code::InvalidVersion,
+            "Invalid HTTP version",
+        ));
+    }
+    let after = pos + 3;
+    if method == PRI {
+        // An HTTP/2 connection preface: llhttp pauses, Node refuses it.
+        let rest = &buf[after..];
+        return if rest.starts_with(H2_PREFACE_REST) {
+            Err(ParseError::new(
+                Code::PausedH2Upgrade,
+                "Pause on PRI/Upgrade",
+            ))
+        } else if H2_PREFACE_REST.starts_with(rest) {
+            Ok(None)
+        } else {
+            Err(ParseError::new(
+                Code::InvalidVersion,
+                "Expected HTTP/2 Connection Preface",
+            ))
+        };
+    }
+    Ok(Some((major, minor, after)))
+}
+
+/// The CRLF after the version; the position after it.
+fn end_of_request_line(
+    buf: &[u8],
+    pos: usize,
+    opts: &ParserOptions,
+) -> Result<Option<usize>, ParseError> {
+    const REASON: &str = "Expected CRLF after version";
+    match (buf.get(pos), buf.get(pos + 1)) {
+        (None, _) | (Some(b'\r'), None) => Ok(None),
+        (Some(b'\r'), Some(b'\n')) => Ok(Some(pos + 2)),
+        (Some(b'\r'), Some(_)) if opts.insecure => Ok(Some(pos + 1)),
+        (Some(b'\r'), Some(_)) => Err(ParseError::new(Code::Strict, REASON)),
+        (Some(b'\n'), _) if opts.insecure => Ok(Some(pos + 1)),
+        (Some(_), _) => Err(ParseError::new(Code::InvalidVersion, REASON)),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Request target (llhttp's `url.ts`)
+
+/// Where the request target ended (at a space, CR or LF, or the end of `buf`).
+struct UrlScan {
+    end: usize,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum UrlState {
+    Start,
+    Schema,
+    SchemaSlash,
+    SchemaSlashSlash,
+    Server,
+    ServerWithAt,
+    Path,
+    Query,
+    Fragment,
+}
+
+/// llhttp's `STRICT_URL_CHAR`: visible ASCII except `#` and `?`.
+fn is_url_byte(b: u8) -> bool {
+    matches!(b, 0x21..=0x7e) && b != b'#' && b != b'?'
+}
+
+/// llhttp's `USERINFO_CHARS` plus the brackets of IP literals.
+fn is_server_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_.!~*'()%;:&=+$,[]".contains(&b)
+}
+
+fn scan_url(buf: &[u8], start: usize, connect: bool) -> Result<UrlScan, ParseError> {
+    use UrlState::*;
+    let invalid = |reason| Err(ParseError::new(Code::InvalidUrl, reason));
+    // CONNECT's target is an authority (RFC 9112 §3.2.3).
+    let mut state = if connect { Server } else { Start };
+    let mut pos = start;
+    while let Some(&b) = buf.get(pos) {
+        let ends = matches!(b, b' ' | b'\r' | b'\n');
+        state = match state {
+            _ if ends => {
+                if matches!(state, Start | Schema | SchemaSlash | SchemaSlashSlash) {
+                    return invalid("Invalid characters in url");
+                }
+                return Ok(UrlScan { end: pos });
+            }
+            Start => match b {
+                b'/' | b'*' => Path,
+                _ if b.is_ascii_alphabetic() => Schema,
+                _ => return invalid("Unexpected start char in url"),
+            },
+            Schema => match b {
+                b':' => SchemaSlash,
+                _ if b.is_ascii_alphabetic() => Schema,
+                _ => return invalid("Unexpected char in url schema"),
+            },
+            SchemaSlash | SchemaSlashSlash => match b {
+                b'/' if state == SchemaSlash => SchemaSlashSlash,
+                b'/' => Server,
+                _ => return invalid("Unexpected char in url schema"),
+            },
+            Server | ServerWithAt => match b {
+                b'/' => Path,
+                b'?' => Query,
+                b'@' if state == ServerWithAt => return invalid("Double @ in url"),
+                b'@' => ServerWithAt,
+                _ if is_server_byte(b) => Server,
+                _ => return invalid("Unexpected char in url server"),
+            },
+            Path => match b {
+                b'?' => Query,
+                b'#' => Fragment,
+                _ if is_url_byte(b) => Path,
+                _ => return invalid("Invalid char in url path"),
+            },
+            Query => match b {
+                b'#' => Fragment,
+                b'?' => Query,
+                _ if is_url_byte(b) => Query,
+                _ => return invalid("Invalid char in url query"),
+            },
+            Fragment => match b {
+                b'?' | b'#' => Fragment,
+                _ if is_url_byte(b) => Fragment,
+                _ => return invalid("Invalid char in url fragment start"),
+            },
+        };
+        pos += 1;
+    }
+    Ok(UrlScan { end: pos })
+}
+
+// ---------------------------------------------------------------------------
+// Header and trailer fields
+
+#[derive(Clone, Copy, PartialEq)]
+enum Section {
+    /// After a start line: a first line starting with SP is `HPE_UNEXPECTED_SPACE`.
+    Head,
+    /// After the last chunk.
+    Trailers,
+}
+
+/// llhttp's message flags that header fields set.
+#[derive(Clone, Copy, Debug, Default)]
+struct FieldFlags {
+    content_length: Option<u64>,
+    transfer_encoding: bool,
+    /// `chunked` is the last coding of the last `Transfer-Encoding` line.
+    chunked: bool,
+    connection_close: bool,
+    connection_keep_alive: bool,
+    connection_upgrade: bool,
+    /// A non-empty `Upgrade` header.
+    upgrade: bool,
+}
+
+impl FieldFlags {
+    /// `llhttp_should_keep_alive()` for a request.
+    fn keep_alive(&self, major: u8, minor: u8) -> bool {
+        if major > 0 && minor > 0 {
+            !self.connection_close
+        } else {
+            self.connection_keep_alive
+        }
+    }
+}
+
+struct Fields {
+    headers: IncomingHeaders,
+    flags: FieldFlags,
+    consumed: usize,
+}
+
+/// Header fields up to and including the empty line that ends them.
+fn parse_fields(
+    buf: &[u8],
+    section: Section,
+    size: &mut HeaderSize,
+    mut flags: FieldFlags,
+    opts: &ParserOptions,
+) -> Result<Option<Fields>, ParseError> {
+    let mut headers = IncomingHeaders::new();
+    let mut pos = 0;
+    if section == Section::Head && buf.first() == Some(&b' ') {
+        if !opts.insecure {
+            return Err(ParseError::new(
+                Code::UnexpectedSpace,
+                "Unexpected space after start line",
+            ));
+        }
+        pos = 1;
+    }
+    loop {
+        let end = match (buf.get(pos), buf.get(pos + 1)) {
+            (None, _) | (Some(b'\r'), None) => return Ok(None),
+            (Some(b'\r'), Some(b'\n')) => Some(pos + 2),
+            (Some(b'\r'), Some(_)) if opts.insecure => Some(pos + 1),
+            (Some(b'\r'), Some(_)) => {
+                return Err(ParseError::new(Code::Strict, "Expected LF after headers"))
+            }
+            (Some(b'\n'), _) if opts.insecure => Some(pos + 1),
+            (Some(b'\n'), _) => {
+                return Err(ParseError::new(
+                    Code::InvalidHeaderToken,
+                    "Invalid header field char",
+                ))
+            }
+            _ => None,
+        };
+        if let Some(consumed) = end {
+            return Ok(Some(Fields {
+                headers,
+                flags,
+                consumed,
+            }));
+        }
+        let Some(field) = parse_field(buf, pos, size, &mut flags, opts)? else {
+            return Ok(None);
+        };
+        headers.push(latin1(field.name), latin1(trim_ows_end(&field.value)));
+        pos = field.end;
+    }
+}
+
+struct Field<'a> {
+    name: &'a [u8],
+    /// From the first non-whitespace byte, trailing whitespace included.
+    value: Vec<u8>,
+    end: usize,
+}
+
+fn parse_field<'a>(
+    buf: &'a [u8],
+    start: usize,
+    size: &mut HeaderSize,
+    flags: &mut FieldFlags,
+    opts: &ParserOptions,
+) -> Result<Option<Field<'a>>, ParseError> {
+    let len = buf[start..]
+        .iter()
+        .take_while(|&&b| is_token_byte(b))
+        .count();
+    let name = &buf[start..start + len];
+    size.add(len)?;
+    match buf.get(start + len) {
+        None => return Ok(None),
+        Some(b':') if len > 0 => {}
+        Some(_) => {
+            return Err(ParseError::new(
+                Code::InvalidHeaderToken,
+                "Invalid header token",
+            ))
+        }
+    }
+    let special = Special::of(name);
+    special.check_name(flags, opts)?;
+    let Some((value, end)) = parse_value(buf, start + len + 1, size, special, opts)? else {
+        return Ok(None);
+    };
+    special.apply(&value, flags, opts)?;
+    Ok(Some(Field { name, value, end }))
+}
+
+/// A value, folded lines included when lenient; the position after its line.
+fn parse_value(
+    buf: &[u8],
+    start: usize,
+    size: &mut HeaderSize,
+    special: Special,
+    opts: &ParserOptions,
+) -> Result<Option<(Vec<u8>, usize)>, ParseError> {
+    let mut value = Vec::new();
+    let mut pos = skip_ows(buf, start);
+    loop {
+        let from = pos;
+        while let Some(&b) = buf.get(pos) {
+            if b == b'\r' || b == b'\n' {
+                break;
+            }
+            if !opts.insecure && !is_field_value_byte(b) {
+                return Err(special.invalid_value_byte());
+            }
+            pos += 1;
+        }
+        value.extend_from_slice(&buf[from..pos]);
+        size.add(pos - from)?;
+        pos = match (buf.get(pos), buf.get(pos + 1)) {
+            (None, _) | (Some(b'\r'), None) => return Ok(None),
+            (Some(b'\r'), Some(b'\n')) => pos + 2,
+            (Some(b'\r'), Some(_)) if value.is_empty() && opts.insecure => pos + 1,
+            (Some(b'\r'), Some(_)) if value.is_empty() => {
+                return Err(ParseError::new(Code::Strict, "Expected LF after CR"))
+            }
+            (Some(b'\r'), Some(_)) => {
+                return Err(ParseError::new(
+                    Code::LfExpected,
+                    "Missing expected LF after header value",
+                ))
+            }
+            (Some(_), _) if opts.insecure => pos + 1,
+            (Some(_), _) if value.is_empty() => {
+                return Err(ParseError::new(
+                    Code::InvalidHeaderToken,
+                    "Invalid header value char",
+                ))
+            }
+            (Some(_), _) => {
+                return Err(ParseError::new(
+                    Code::CrExpected,
+                    "Missing expected CR after header value",
+                ))
+            }
+        };
+        // RFC 9112 §5.2: "A server that receives an obs-fold in a request
+        // message ... MUST either reject the message by sending a 400 (Bad
+        // Request) ... or replace each received obs-fold with one or more SP".
+        // Strict llhttp rejects; lenient llhttp drops the CRLF and keeps the
+        // folded line's whitespace ("b\r\n  c" is "b  c").
+        match buf.get(pos) {
+            None => return Ok(None),
+            Some(b' ' | b'\t') if opts.insecure => {
+                if value.is_empty() {
+                    pos = skip_ows(buf, pos);
+                }
+            }
+            Some(b' ' | b'\t') => {
+                return Err(ParseError::new(
+                    Code::InvalidHeaderToken,
+                    "Unexpected whitespace after header value",
+                ))
+            }
+            Some(_) => return Ok(Some((value, pos))),
+        }
+    }
+}
+
+/// llhttp's `HEADER_CHARS`: HTAB, SP, visible ASCII and obs-text (not DEL).
+fn is_field_value_byte(b: u8) -> bool {
+    b == b'\t' || (b >= 0x20 && b != 0x7f)
+}
+
+fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+fn skip_ows(buf: &[u8], mut pos: usize) -> usize {
+    while buf.get(pos).is_some_and(|&b| is_ows(b)) {
+        pos += 1;
+    }
+    pos
+}
+
+fn trim_ows_end(value: &[u8]) -> &[u8] {
+    let len = value.len() - value.iter().rev().take_while(|&&b| is_ows(b)).count();
+    &value[..len]
+}
+
+fn trim_ows(value: &[u8]) -> &[u8] {
+    trim_ows_end(&value[skip_ows(value, 0)..])
+}
+
+/// The headers llhttp interprets while parsing (`SPECIAL_HEADERS`).
+#[derive(Clone, Copy, PartialEq)]
+enum Special {
+    ContentLength,
+    TransferEncoding,
+    /// `Connection` and `Proxy-Connection`.
+    Connection,
+    Upgrade,
+    Other,
+}
+
+impl Special {
+    fn of(name: &[u8]) -> Self {
+        let is = |s: &str| name.eq_ignore_ascii_case(s.as_bytes());
+        if is("content-length") {
+            Special::ContentLength
+        } else if is("transfer-encoding") {
+            Special::TransferEncoding
+        } else if is("connection") || is("proxy-connection") {
+            Special::Connection
+        } else if is("upgrade") {
+            Special::Upgrade
+        } else {
+            Special::Other
+        }
+    }
+
+    /// RFC 9112 §6.3: a message with both Transfer-Encoding and Content-Length
+    /// "ought to be handled as an error"; llhttp 9 refuses it when the second
+    /// of the two names arrives.
+    fn check_name(self, flags: &FieldFlags, opts: &ParserOptions) -> Result<(), ParseError> {
+        match self {
+            _ if opts.insecure => Ok(()),
+            Special::ContentLength if flags.transfer_encoding => Err(ParseError::new(
+                Code::InvalidContentLength,
+                "Content-Length can't be present with Transfer-Encoding",
+            )),
+            Special::TransferEncoding if flags.content_length.is_some() => Err(ParseError::new(
+                Code::InvalidTransferEncoding,
+                "Transfer-Encoding can't be present with Content-Length",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn invalid_value_byte(self) -> ParseError {
+        match self {
+            Special::ContentLength => content_length_char(),
+            _ => ParseError::new(Code::InvalidHeaderToken, "Invalid header value char"),
+        }
+    }
+
+    /// Record what a complete value means for the message's framing.
+    fn apply(
+        self,
+        value: &[u8],
+        flags: &mut FieldFlags,
+        opts: &ParserOptions,
+    ) -> Result<(), ParseError> {
+        match self {
+            Special::ContentLength => {
+                if value.is_empty() {
+                    return Err(ParseError::new(
+                        Code::InvalidContentLength,
+                        "Empty Content-Length",
+                    ));
+                }
+                // Even equal duplicates are refused (RFC 9112 §6.3 allows a
+                // recipient to reject them; llhttp does, lenient or not).
+                if flags.content_length.is_some() {
+                    return Err(ParseError::new(
+                        Code::UnexpectedContentLength,
+                        "Duplicate Content-Length",
+                    ));
+                }
+                flags.content_length = Some(parse_content_length(value)?);
+            }
+            // An empty Transfer-Encoding sets nothing in llhttp 9.3.
+            Special::TransferEncoding if !value.is_empty() => {
+                if flags.chunked {
+                    forbid_after_chunked(opts)?;
+                }
+                flags.transfer_encoding = true;
+                flags.chunked = ends_with_chunked(value, opts)?;
+            }
+            Special::Connection => {
+                for token in value.split(|&b| b == b',').map(trim_ows) {
+                    let is = |s: &str| token.eq_ignore_ascii_case(s.as_bytes());
+                    flags.connection_close |= is("close");
+                    flags.connection_keep_alive |= is("keep-alive");
+                    flags.connection_upgrade |= is("upgrade");
+                }
+            }
+            Special::Upgrade => flags.upgrade |= !value.is_empty(),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn content_length_char() -> ParseError {
+    ParseError::new(
+        Code::InvalidContentLength,
+        "Invalid character in Content-Length",
+    )
+}
+
+/// 1*DIGIT then optional whitespace, the whole value as a `u64`.
+fn parse_content_length(value: &[u8]) -> Result<u64, ParseError> {
+    let digits = value.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || !value[digits..].iter().all(|&b| is_ows(b)) {
+        return Err(content_length_char());
+    }
+    value[..digits].iter().try_fold(0u64, |n, &d| {
+        n.checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(d - b'0')))
+            .ok_or(ParseError::new(
+                Code::InvalidContentLength,
+                "Content-Length overflow",
+            ))
+    })
+}
+
+/// RFC 9112 §6.1: "If any transfer coding other than chunked is applied to a
+/// request's content, the sender MUST apply chunked as the final transfer
+/// coding" and must not apply it twice; llhttp refuses any coding after
+/// `chunked` in a request, across lines too.
+fn forbid_after_chunked(opts: &ParserOptions) -> Result<(), ParseError> {
+    if opts.insecure {
+        Ok(())
+    } else {
+        Err(ParseError::new(
+            Code::InvalidTransferEncoding,
+            "Invalid `Transfer-Encoding` header value",
+        ))
+    }
+}
+
+/// Whether the last coding of a Transfer-Encoding value is `chunked` (any
+/// case; llhttp allows only spaces after it).
+fn ends_with_chunked(value: &[u8], opts: &ParserOptions) -> Result<bool, ParseError> {
+    let mut codings = value.split(|&b| b == b',').peekable();
+    let mut chunked = false;
+    while let Some(coding) = codings.next() {
+        let coding = &coding[skip_ows(coding, 0)..];
+        chunked = coding.len() >= 7
+            && coding[..7].eq_ignore_ascii_case(b"chunked")
+            && coding[7..].iter().all(|&b| b == b' ');
+        if chunked && codings.peek().is_some() {
+            forbid_after_chunked(opts)?;
+        }
+    }
+    Ok(chunked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incoming::IncomingValue;
+
+    /// One request as Node's `IncomingMessage` would show it.
+    #[derive(Clone, Debug, PartialEq)]
+    struct Message {
+        method: String,
+        url: String,
+        version: (u8, u8),
+        raw: Vec<(String, String)>,
+        keep_alive: bool,
+        upgrade: bool,
+        body: Vec<u8>,
+        trailers: Vec<(String, String)>,
+        /// Bytes of the input this message took.
+        consumed: usize,
+    }
+
+    fn strict() -> ParserOptions {
+        ParserOptions::default()
+    }
+
+    fn insecure() -> ParserOptions {
+        ParserOptions {
+            insecure: true,
+            ..ParserOptions::default()
+        }
+    }
+
+    /// Feed `input` cut at `cuts` the way a connection would: the head parser
+    /// sees growing prefixes, the decoder consecutive slices. `Ok(None)`: the
+    /// input ended before the message did.
+    fn drive(
+        input: &[u8],
+        cuts: &[usize],
+        opts: &ParserOptions,
+    ) -> Result<Option<Message>, ParseError> {
+        let mut bounds = cuts.to_vec();
+        bounds.push(input.len());
+        let mut pending: Vec<u8> = Vec::new();
+        let mut head: Option<RequestHead> = None;
+        let (mut consumed, mut from, mut body) = (0, 0, Vec::new());
+        for to in bounds {
+            pending.extend_from_slice(&input[from..to]);
+            from = to;
+            if head.is_none() {
+                match parse_request_head(&pending, opts)? {
+                    None => continue,
+                    Some((h, n)) => {
+                        pending.drain(..n);
+                        consumed += n;
+                        head = Some(h);
+                    }
+                }
+            }
+            let h = head.as_mut().expect("head parsed above");
+            loop {
+                let d = h.body.decode(&pending, opts)?;
+                body.extend_from_slice(&pending[d.data.clone()]);
+                pending.drain(..d.consumed);
+                consumed += d.consumed;
+                if let Some(trailers) = d.end {
+                    return Ok(Some(Message {
+                        method: h.method.clone(),
+                        url: h.url.clone(),
+                        version: (h.version_major, h.version_minor),
+                        raw: h.headers.raw().to_vec(),
+                        keep_alive: h.keep_alive,
+                        upgrade: h.upgrade,
+                        body,
+                        trailers: trailers.raw().to_vec(),
+                        consumed,
+                    }));
+                }
+                if d.consumed == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The message in `input`, checked to be the same however the input is cut
+    /// and when it is followed by a second message.
+    fn message(input: &[u8], opts: &ParserOptions) -> Message {
+        let whole = drive(input, &[], opts)
+            .expect("valid input")
+            .expect("complete input");
+        assert_eq!(whole.consumed, input.len(), "whole input used");
+        for cut in cut_points(input.len()) {
+            assert_eq!(
+                drive(input, &[cut], opts),
+                Ok(Some(whole.clone())),
+                "cut at {cut}"
+            );
+        }
+        if let Some(every) = every_byte(input.len()) {
+            assert_eq!(
+                drive(input, &every, opts),
+                Ok(Some(whole.clone())),
+                "byte by byte"
+            );
+        }
+        let twice = [input, input].concat();
+        assert_eq!(
+            drive(&twice, &[], opts),
+            Ok(Some(whole.clone())),
+            "pipelined"
+        );
+        assert_eq!(
+            drive(&twice[input.len()..], &[], opts),
+            Ok(Some(whole.clone())),
+            "second of two"
+        );
+        whole
+    }
+
+    /// Every split point of a short input; for the long inputs of the limit
+    /// tests (where re-parsing every prefix would be quadratic) an even sample
+    /// plus every point near the end, where the limits bite.
+    fn cut_points(len: usize) -> Vec<usize> {
+        if len <= 1024 {
+            (1..len).collect()
+        } else {
+            (1..len)
+                .filter(|&i| i % (len / 64) == 0 || i + 64 > len)
+                .collect()
+        }
+    }
+
+    /// All byte boundaries at once, for inputs short enough to afford it.
+    fn every_byte(len: usize) -> Option<Vec<usize>> {
+        (len <= 1024).then(|| (1..len).collect())
+    }
+
+    /// The error `input` gives, checked to be the same when fed in pieces.
+    fn error(input: &[u8], opts: &ParserOptions) -> (&'static str, &'static str) {
+        let whole = drive(input, &[], opts).expect_err("refused input");
+        let cuts = every_byte(input.len()).unwrap_or_else(|| cut_points(input.len()));
+        assert_eq!(drive(input, &cuts, opts), Err(whole), "in pieces");
+        (whole.code.as_str(), whole.reason)
+    }
+
+    fn code(input: &[u8], opts: &ParserOptions) -> &'static str {
+        error(input, opts).0
+    }
+
+    fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
+        raw.iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn simple_get() {
+        let m = message(
+            b"GET /a?b=1 HTTP/1.1\r\nHost: x\r\nX-A:  1 \t\r\n\r\n",
+            &strict(),
+        );
+        assert_eq!((m.method.as_str(), m.url.as_str()), ("GET", "/a?b=1"));
+        assert_eq!(m.version, (1, 1));
+        assert_eq!(m.raw, pairs(&[("Host", "x"), ("X-A", "1")]));
+        assert!(m.keep_alive && !m.upgrade && m.body.is_empty());
+    }
+
+    #[test]
+    fn values_keep_inner_whitespace_and_obs_text() {
+        // Node: "A:\tb\tc \t" is "b\tc"; latin1 bytes become code points.
+        let m = message(
+            b"GET / HTTP/1.1\r\nA:\tb\tc \t\r\nB: caf\xe9\xff\r\nC:\r\nD:   \r\n\r\n",
+            &strict(),
+        );
+        assert_eq!(
+            m.raw,
+            pairs(&[
+                ("A", "b\tc"),
+                ("B", "caf\u{e9}\u{ff}"),
+                ("C", ""),
+                ("D", "")
+            ])
+        );
+    }
+
+    /// Input, then the method, target and version Node reports for it.
+    type LineCase = (&'static [u8], &'static str, &'static str, (u8, u8));
+
+    #[test]
+    fn request_line_forms_node_accepts() {
+        let cases: &[LineCase] = &[
+            (b"\r\n\r\nGET / HTTP/1.1\r\n\r\n", "GET", "/", (1, 1)),
+            (b"GET  /  HTTP/1.1\r\n\r\n", "GET", "/", (1, 1)),
+            (b"GET /a#b?c HTTP/1.1\r\n\r\n", "GET", "/a#b?c", (1, 1)),
+            (
+                b"GET http://ex.com:80/a?b HTTP/1.1\r\n\r\n",
+                "GET",
+                "http://ex.com:80/a?b",
+                (1, 1),
+            ),
+            (
+                b"GET /\"<>{}|\\^` HTTP/1.1\r\n\r\n",
+                "GET",
+                "/\"<>{}|\\^`",
+                (1, 1),
+            ),
+            (b"OPTIONS * HTTP/1.1\r\n\r\n", "OPTIONS", "*", (1, 1)),
+            (b"M-SEARCH * HTTP/1.1\r\n\r\n", "M-SEARCH", "*", (1, 1)),
+            (b"QUERY / HTTP/1.1\r\n\r\n", "QUERY", "/", (1, 1)),
+            (b"SOURCE / ICE/1.0\r\n\r\n", "SOURCE", "/", (1, 0)),
+            (b"DESCRIBE / RTSP/1.0\r\n\r\n", "DESCRIBE", "/", (1, 0)),
+            (b"GET / RTSP/1.0\r\n\r\n", "GET", "/", (1, 0)),
+            (b"GET / HTTP/1.0\r\n\r\n", "GET", "/", (1, 0)),
+            (b"GET / HTTP/2.0\r\n\r\n", "GET", "/", (2, 0)),
+            (b"GET / HTTP/0.9\r\n\r\n", "GET", "/", (0, 9)),
+            // No version: HTTP/0.9, headers still read.
+            (b"GET /\r\n\r\n", "GET", "/", (0, 9)),
+            (b"GET /\nA: b\r\n\r\n", "GET", "/", (0, 9)),
+            (
+                b"CONNECT ex.com:443 HTTP/1.1\r\n\r\n",
+                "CONNECT",
+                "ex.com:443",
+                (1, 1),
+            ),
+            (
+                b"CONNECT a:1/x?y HTTP/1.1\r\n\r\n",
+                "CONNECT",
+                "a:1/x?y",
+                (1, 1),
+            ),
+            (b"CONNECT /x HTTP/1.1\r\n\r\n", "CONNECT", "/x", (1, 1)),
+        ];
+        for (input, method, url, version) in cases {
+            let m = message(input, &strict());
+            assert_eq!(
+                (m.method.as_str(), m.url.as_str(), m.version),
+                (*method, *url, *version)
+            );
+        }
+    }
+
+    #[test]
+    fn request_line_errors_match_node() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"FOO / HTTP/1.1\r\n\r\n", "HPE_INVALID_METHOD"),
+            (b"get / HTTP/1.1\r\n\r\n", "HPE_INVALID_METHOD"),
+            (b"GET\t/ HTTP/1.1\r\n\r\n", "HPE_INVALID_METHOD"),
+            (b"GET /a\x01b HTTP/1.1\r\n\r\n", "HPE_INVALID_URL"),
+            (b"GET /a\x7fb HTTP/1.1\r\n\r\n", "HPE_INVALID_URL"),
+            (b"GET /a\xe9b HTTP/1.1\r\n\r\n", "HPE_INVALID_URL"),
+            (b"GET /a\tb HTTP/1.1\r\n\r\n", "HPE_INVALID_URL"),
+            (b"GET abc HTTP/1.1\r\n\r\n", "HPE_INVALID_URL"),
+            (b"GET HTTP/1.1\r\n\r\n", "HPE_INVALID_URL"),
+            (b"GET http://a@@b/ HTTP/1.1\r\n\r\n", "HPE_INVALID_URL"),
+            (b"GET /\rX", "HPE_INVALID_URL"),
+            (b"GET /\r\n\tA: b\r\n\r\n", "HPE_INVALID_URL"),
+            (b"GET /\n\tA: b\r\n\r\n", "HPE_INVALID_URL"),
+            (b"GET /\r\n A: b\r\n\r\n", "HPE_UNEXPECTED_SPACE"),
+            (b"GET / HTTP/1.2\r\n\r\n", "HPE_INVALID_VERSION"),
+            (b"GET / HTTP/3.0\r\n\r\n", "HPE_INVALID_VERSION"),
+            (b"GET / HTTP/1.\r\n\r\n", "HPE_INVALID_VERSION"),
+            (b"GET / HTTP/11.1\r\n\r\n", "HPE_INVALID_VERSION"),
+            (b"GET / HTTP/1.1 \r\n\r\n", "HPE_INVALID_VERSION"),
+            (b"GET / HTTP/1.1\nA: b\r\n\r\n", "HPE_INVALID_VERSION"),
+            (b"GET / HTTP/1.1\rA: b\r\n\r\n", "HPE_STRICT"),
+            (b"GET / http/1.1\r\n\r\n", "HPE_INVALID_CONSTANT"),
+            (b"DESCRIBE / HTTP/1.1\r\n\r\n", "HPE_INVALID_CONSTANT"),
+            (b"GET / ICE/1.0\r\n\r\n", "HPE_INVALID_CONSTANT"),
+            (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "HPE_PAUSED_H2_UPGRADE"),
+            (b"PRI * HTTP/2.0\r\n\r\nXX", "HPE_INVALID_VERSION"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(code(input, &strict()), *expected, "{:?}", latin1(input));
+        }
+    }
+
+    #[test]
+    fn header_errors_match_node() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"GET / HTTP/1.1\r\nA: b\n\r\n", "HPE_CR_EXPECTED"),
+            (b"GET / HTTP/1.1\r\nA: b\r\n\n", "HPE_INVALID_HEADER_TOKEN"),
+            (b"GET / HTTP/1.1\r\nA:\n\r\n", "HPE_INVALID_HEADER_TOKEN"),
+            (b"GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", "HPE_LF_EXPECTED"),
+            (b"GET / HTTP/1.1\r\nA:\rc\r\n\r\n", "HPE_STRICT"),
+            (b"GET / HTTP/1.1\r\nA: b\r\n\rX", "HPE_STRICT"),
+            (
+                b"GET / HTTP/1.1\r\nA: b\r\n  c\r\n\r\n",
+                "HPE_INVALID_HEADER_TOKEN",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n",
+                "HPE_INVALID_HEADER_TOKEN",
+            ),
+            (b"GET / HTTP/1.1\r\n A: b\r\n\r\n", "HPE_UNEXPECTED_SPACE"),
+            (
+                b"GET / HTTP/1.1\r\nA : b\r\n\r\n",
+                "HPE_INVALID_HEADER_TOKEN",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nA@: b\r\n\r\n",
+                "HPE_INVALID_HEADER_TOKEN",
+            ),
+            (b"GET / HTTP/1.1\r\n: b\r\n\r\n", "HPE_INVALID_HEADER_TOKEN"),
+            (b"GET / HTTP/1.1\r\nAb\r\n\r\n", "HPE_INVALID_HEADER_TOKEN"),
+            (
+                b"GET / HTTP/1.1\r\nA\xe9: b\r\n\r\n",
+                "HPE_INVALID_HEADER_TOKEN",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nA: b\x01c\r\n\r\n",
+                "HPE_INVALID_HEADER_TOKEN",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nA: b\x7fc\r\n\r\n",
+                "HPE_INVALID_HEADER_TOKEN",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nA: b\x00c\r\n\r\n",
+                "HPE_INVALID_HEADER_TOKEN",
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(code(input, &strict()), *expected, "{:?}", latin1(input));
+        }
+    }
+
+    #[test]
+    fn framing_errors_match_node() {
+        let cases: &[(&[u8], (&str, &str))] = &[
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na",
+                ("HPE_UNEXPECTED_CONTENT_LENGTH", "Duplicate Content-Length"),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                (
+                    "HPE_INVALID_TRANSFER_ENCODING",
+                    "Transfer-Encoding can't be present with Content-Length",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: \r\n\r\n",
+                (
+                    "HPE_INVALID_TRANSFER_ENCODING",
+                    "Transfer-Encoding can't be present with Content-Length",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
+                (
+                    "HPE_INVALID_CONTENT_LENGTH",
+                    "Content-Length can't be present with Transfer-Encoding",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+                (
+                    "HPE_INVALID_TRANSFER_ENCODING",
+                    "Request has invalid `Transfer-Encoding`",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.0\r\nTransfer-Encoding: gzip\r\n\r\n",
+                (
+                    "HPE_INVALID_TRANSFER_ENCODING",
+                    "Request has invalid `Transfer-Encoding`",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunkedx\r\n\r\n",
+                (
+                    "HPE_INVALID_TRANSFER_ENCODING",
+                    "Request has invalid `Transfer-Encoding`",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\t\r\n\r\n",
+                (
+                    "HPE_INVALID_TRANSFER_ENCODING",
+                    "Request has invalid `Transfer-Encoding`",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+                (
+                    "HPE_INVALID_TRANSFER_ENCODING",
+                    "Invalid `Transfer-Encoding` header value",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+                (
+                    "HPE_INVALID_TRANSFER_ENCODING",
+                    "Invalid `Transfer-Encoding` header value",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n",
+                (
+                    "HPE_INVALID_TRANSFER_ENCODING",
+                    "Invalid `Transfer-Encoding` header value",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 1a\r\n\r\n",
+                (
+                    "HPE_INVALID_CONTENT_LENGTH",
+                    "Invalid character in Content-Length",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+                (
+                    "HPE_INVALID_CONTENT_LENGTH",
+                    "Invalid character in Content-Length",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\n",
+                (
+                    "HPE_INVALID_CONTENT_LENGTH",
+                    "Invalid character in Content-Length",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 3,3\r\n\r\n",
+                (
+                    "HPE_INVALID_CONTENT_LENGTH",
+                    "Invalid character in Content-Length",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n",
+                (
+                    "HPE_INVALID_CONTENT_LENGTH",
+                    "Invalid character in Content-Length",
+                ),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: \r\n\r\n",
+                ("HPE_INVALID_CONTENT_LENGTH", "Empty Content-Length"),
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 18446744073709551616\r\n\r\n",
+                ("HPE_INVALID_CONTENT_LENGTH", "Content-Length overflow"),
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(error(input, &strict()), *expected, "{:?}", latin1(input));
+        }
+    }
+
+    #[test]
+    fn framing_node_accepts() {
+        let post = |te: &str| {
+            format!("POST / HTTP/1.1\r\nTransfer-Encoding: {te}\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        };
+        for te in [
+            "chunked",
+            "CHUNKED",
+            "gzip, chunked",
+            "gzip,,chunked",
+            "chunked  ",
+        ] {
+            assert_eq!(message(post(te).as_bytes(), &strict()).body, b"abc", "{te}");
+        }
+        let two_lines = b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+        assert!(message(two_lines, &strict()).body.is_empty());
+        // An empty Transfer-Encoding sets nothing (llhttp 9.3.1).
+        let empty_te = b"POST / HTTP/1.1\r\nTransfer-Encoding: \r\nContent-Length: 1\r\n\r\na";
+        assert_eq!(message(empty_te, &strict()).body, b"a");
+        let cl = b"POST / HTTP/1.1\r\nContent-Length:  3 \t\r\n\r\nabc";
+        assert_eq!(message(cl, &strict()).body, b"abc");
+        let max = b"POST / HTTP/1.1\r\nContent-Length: 18446744073709551615\r\n\r\nab";
+        assert_eq!(drive(max, &[], &strict()), Ok(None));
+        // CONNECT never has a body: what follows is the tunnel.
+        let connect = b"CONNECT a:1 HTTP/1.1\r\nContent-Length: 3\r\n\r\n";
+        let m = message(connect, &strict());
+        assert!(m.upgrade && m.body.is_empty());
+    }
+
+    #[test]
+    fn keep_alive_and_upgrade_like_llhttp() {
+        let ka = |input: &[u8]| message(input, &strict()).keep_alive;
+        assert!(ka(b"GET / HTTP/1.1\r\n\r\n"));
+        assert!(ka(b"GET / HTTP/1.1\r\nConnection: closex\r\n\r\n"));
+        assert!(!ka(b"GET / HTTP/1.1\r\nConnection: x, CLOSE \r\n\r\n"));
+        assert!(!ka(b"GET / HTTP/1.1\r\nProxy-Connection: close\r\n\r\n"));
+        assert!(!ka(b"GET / HTTP/1.0\r\n\r\n"));
+        assert!(ka(b"GET / HTTP/1.0\r\nConnection: foo, Keep-Alive\r\n\r\n"));
+        assert!(!ka(b"GET / HTTP/2.0\r\n\r\n"));
+        assert!(!ka(b"GET /\r\n\r\n"));
+        let up = |input: &[u8]| message(input, &strict()).upgrade;
+        assert!(up(
+            b"GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: ws\r\n\r\n"
+        ));
+        assert!(!up(
+            b"GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade:\r\n\r\n"
+        ));
+        assert!(!up(b"GET / HTTP/1.1\r\nUpgrade: ws\r\n\r\n"));
+        // An upgrade request's body is still read before the switch.
+        let body =
+            b"POST / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: x\r\nContent-Length: 2\r\n\r\nab";
+        let m = message(body, &strict());
+        assert!(m.upgrade);
+        assert_eq!(m.body, b"ab");
+    }
+
+    #[test]
+    fn trailers_use_the_header_rules() {
+        let input = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b;c=\"d e\"\r\nabc\r\n0;x\r\nT: v\r\nt: w\r\nSet-Cookie: a\r\n\r\n";
+        let m = message(input, &strict());
+        assert_eq!(m.body, b"abc");
+        assert_eq!(
+            m.trailers,
+            pairs(&[("T", "v"), ("t", "w"), ("Set-Cookie", "a")])
+        );
+        let bad: &[(&[u8], &str)] = &[
+            (b"0\r\nBad Name: v\r\n\r\n", "HPE_INVALID_HEADER_TOKEN"),
+            (b"0\r\n A: b\r\n\r\n", "HPE_INVALID_HEADER_TOKEN"),
+            (b"0\r\nA: b\r\n c\r\n\r\n", "HPE_INVALID_HEADER_TOKEN"),
+            (b"0\r\nA: b\r\n\n", "HPE_INVALID_HEADER_TOKEN"),
+            (
+                b"0\r\nContent-Length: 5\r\n\r\n",
+                "HPE_INVALID_CONTENT_LENGTH",
+            ),
+            (
+                b"0\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "HPE_INVALID_TRANSFER_ENCODING",
+            ),
+        ];
+        for (tail, expected) in bad {
+            let input = [
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                *tail,
+            ]
+            .concat();
+            assert_eq!(code(&input, &strict()), *expected, "{:?}", latin1(tail));
+        }
+    }
+
+    /// `GET / HTTP/1.1` + one header `A: <n x>`: Node counts 1 + 1 + n.
+    fn sized(n: usize) -> Vec<u8> {
+        format!("GET / HTTP/1.1\r\nA: {}\r\n\r\n", "x".repeat(n)).into_bytes()
+    }
+
+    #[test]
+    fn header_size_limit_at_the_boundary() {
+        assert_eq!(message(&sized(8189), &strict()).raw[0].1.len(), 8189);
+        assert_eq!(code(&sized(8190), &strict()), "HPE_HEADER_OVERFLOW");
+        // Trailing whitespace of a value counts, leading does not.
+        let two = |n: usize| {
+            format!(
+                "GET / HTTP/1.1\r\nA: {}\r\nBB:    {}  \r\n\r\n",
+                "x".repeat(8000),
+                "y".repeat(n)
+            )
+        };
+        assert_eq!(message(two(185).as_bytes(), &strict()).raw.len(), 2);
+        assert_eq!(code(two(186).as_bytes(), &strict()), "HPE_HEADER_OVERFLOW");
+        // The target counts; the method does not.
+        let url = |n: usize| format!("PROPPATCH /{} HTTP/1.1\r\n\r\n", "u".repeat(n));
+        assert_eq!(message(url(8190).as_bytes(), &strict()).url.len(), 8191);
+        assert_eq!(code(url(8191).as_bytes(), &strict()), "HPE_HEADER_OVERFLOW");
+        // Empty values: each line counts its name only.
+        let empties = |lines: usize| format!("GET / HTTP/1.1\r\n{}\r\n", "A:\r\n".repeat(lines));
+        assert_eq!(message(empties(8190).as_bytes(), &strict()).raw.len(), 8190);
+        assert_eq!(
+            code(empties(8191).as_bytes(), &strict()),
+            "HPE_HEADER_OVERFLOW"
+        );
+    }
+
+    #[test]
+    fn header_size_limit_applies_to_incomplete_heads() {
+        let head = sized(8190);
+        let partial = &head[..head.len() - 4];
+        assert_eq!(
+            drive(partial, &[], &strict()).map_err(|e| e.code.as_str()),
+            Err("HPE_HEADER_OVERFLOW")
+        );
+        let ok = sized(8189);
+        assert_eq!(drive(&ok[..ok.len() - 4], &[], &strict()), Ok(None));
+        let url = format!("GET /{}", "u".repeat(8191));
+        assert_eq!(code(url.as_bytes(), &strict()), "HPE_HEADER_OVERFLOW");
+        assert_eq!(drive(&url.as_bytes()[..8196 - 1], &[], &strict()), Ok(None));
+    }
+
+    #[test]
+    fn trailer_size_is_counted_afresh() {
+        let chunked = |head: usize, trailer: usize| {
+            format!(
+                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nA: {}\r\n\r\n0\r\nT: {}\r\n\r\n",
+                "x".repeat(head),
+                "x".repeat(trailer)
+            )
+        };
+        assert_eq!(
+            message(chunked(7950, 500).as_bytes(), &strict())
+                .trailers
+                .len(),
+            1
+        );
+        assert_eq!(
+            message(chunked(1, 8190).as_bytes(), &strict())
+                .trailers
+                .len(),
+            1
+        );
+        assert_eq!(
+            code(chunked(1, 8191).as_bytes(), &strict()),
+            "HPE_HEADER_OVERFLOW"
+        );
+    }
+
+    #[test]
+    fn max_headers_count_trims_headers_not_raw_headers() {
+        let lines: String = (0..1001).map(|i| format!("h{i}:v\r\n")).collect();
+        let input = format!("GET / HTTP/1.1\r\n{lines}\r\n");
+        let (head, _) = parse_request_head(input.as_bytes(), &strict())
+            .expect("valid")
+            .expect("complete");
+        assert_eq!(head.headers.raw().len(), 1001);
+        assert_eq!(head.headers.merged().len(), 1000);
+        assert_eq!(head.headers.get("h1000"), None);
+        assert_eq!(
+            head.headers.get("h999"),
+            Some(IncomingValue::Single("v".into()))
+        );
+        let unlimited = ParserOptions {
+            max_headers_count: 0,
+            ..strict()
+        };
+        let (head, _) = parse_request_head(input.as_bytes(), &unlimited)
+            .expect("valid")
+            .expect("complete");
+        assert_eq!(head.headers.merged().len(), 1001);
+    }
+
+    #[test]
+    fn insecure_accepts_what_node_insecure_http_parser_does() {
+        let m = message(b"GET / HTTP/1.1\nA: b\nB: c\n\n", &insecure());
+        assert_eq!(m.raw, pairs(&[("A", "b"), ("B", "c")]));
+        // obs-fold: the CRLF goes, the folded line's whitespace stays.
+        let m = message(
+            b"GET / HTTP/1.1\r\nA: b\r\n  c\r\nB: d \r\n\t e \r\nC:\r\n f\r\n\r\n",
+            &insecure(),
+        );
+        assert_eq!(m.raw, pairs(&[("A", "b  c"), ("B", "d \t e"), ("C", "f")]));
+        let m = message(b"GET / HTTP/1.1\r\n A: b\x01c\x7f\r\n\r\n", &insecure());
+        assert_eq!(m.raw, pairs(&[("A", "b\u{1}c\u{7f}")]));
+        let m = message(b"GET / HTTP/1.2\rA: b\r\n\r\n", &insecure());
+        assert_eq!((m.version, m.raw.len()), ((1, 2), 1));
+        let both =
+            b"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+        assert!(message(both, &insecure()).body.is_empty());
+        // A non-chunked Transfer-Encoding is read until the peer closes.
+        let (head, _) = parse_request_head(
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+            &insecure(),
+        )
+        .expect("valid")
+        .expect("complete");
+        assert!(!head.body.is_complete());
+        // Still refused when lenient, as Node does.
+        assert_eq!(
+            code(b"GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", &insecure()),
+            "HPE_LF_EXPECTED"
+        );
+        assert_eq!(
+            code(b"GET / HTTP/1.1\r\nA@: b\r\n\r\n", &insecure()),
+            "HPE_INVALID_HEADER_TOKEN"
+        );
+        assert_eq!(
+            code(b"GET /a\xe9 HTTP/1.1\r\n\r\n", &insecure()),
+            "HPE_INVALID_URL"
+        );
+        let dup = b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na";
+        assert_eq!(code(dup, &insecure()), "HPE_UNEXPECTED_CONTENT_LENGTH");
+    }
+
+    #[test]
+    fn prefixes_of_valid_heads_need_more() {
+        let input = b"\r\nPROPFIND /x HTTP/1.1\r\nA: b\r\n\r\n";
+        for end in 0..input.len() {
+            assert_eq!(
+                parse_request_head(&input[..end], &strict()).map(|r| r.is_none()),
+                Ok(true),
+                "{end}"
+            );
+        }
+    }
+}

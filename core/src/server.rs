@@ -1,1 +1,950 @@
-//! TODO
+//! One server-side HTTP/1.1 connection, as Node's `lib/_http_server.js` runs it.
+//!
+//! [`ServerConnection`] is sans-IO: the runtime feeds it the bytes it read
+//! ([`ServerConnection::handle_input`]), the end of the peer's stream
+//! ([`ServerConnection::handle_eof`]) and the time
+//! ([`ServerConnection::handle_timeout`]); it answers with [`ConnEvent`]s for the
+//! application and bytes for the socket ([`ServerConnection::output`]), and says
+//! when it is done. The application's `ServerResponse` calls arrive through
+//! [`ServerConnection::response`] followed by [`ServerConnection::pump`].
+//!
+//! What it keeps in one place, so each question has one answer:
+//! - reading: where the parser is (a head, a body, or closed for reading);
+//! - writing: the responses owed, strictly in request order (pipelining): only
+//!   the front one reaches the socket, the others buffer, as Node's
+//!   `state.outgoing` does;
+//! - keep-alive: whether another request may follow ([`ServerConnection::is_done`]).
+
+use std::collections::VecDeque;
+
+use crate::common::has_word;
+use crate::decode::Decoder;
+use crate::error::{ParseError, ParseErrorCode};
+use crate::incoming::{IncomingHeaders, IncomingValue};
+use crate::outgoing::{OutgoingMessage, ResponseContext, HIGH_WATER_MARK};
+use crate::parse::{parse_request_head, ParserOptions, RequestHead};
+
+/// Node's fixed replies to a request that does not parse (`socketOnError`):
+/// no `Date`, no body, then the socket is destroyed.
+const BAD_REQUEST: &[u8] = b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
+const HEADER_FIELDS_TOO_LARGE: &[u8] =
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n";
+
+/// Server settings that shape a connection (`http.createServer` options and
+/// the `server.*` properties).
+#[derive(Clone, Copy, Debug)]
+pub struct ServerConfig {
+    pub parser: ParserOptions,
+    /// `server.keepAliveTimeout` in ms; 0 disables.
+    pub keep_alive_timeout: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            parser: ParserOptions::default(),
+            keep_alive_timeout: 5000,
+        }
+    }
+}
+
+/// Identifies a request (and its response) within one connection, in arrival order.
+pub type RequestId = u64;
+
+/// What the connection tells the application, in Node's order.
+#[derive(Debug)]
+pub enum ConnEvent {
+    /// `server.on('request')`: a head arrived; its response is ready for calls.
+    Request {
+        id: RequestId,
+        head: Box<RequestHead>,
+    },
+    /// `req.on('data')`.
+    Data { id: RequestId, chunk: Vec<u8> },
+    /// `req.on('end')`, with the trailers (empty unless chunked with trailers).
+    End {
+        id: RequestId,
+        trailers: IncomingHeaders,
+    },
+    /// `req.on('aborted')`: the connection ended before the request completed.
+    Aborted { id: RequestId },
+    /// `req.on('close')`.
+    RequestClose { id: RequestId },
+    /// `res.on('finish')`: the response's last byte went to the socket.
+    Finish { id: RequestId },
+    /// `res.on('close')`.
+    ResponseClose { id: RequestId },
+    /// `res.on('drain')`.
+    Drain { id: RequestId },
+    /// `server.on('clientError')`, after Node's default handling (a 400/431
+    /// written if no response had started, then the socket destroyed).
+    ClientError { error: ParseError },
+}
+
+/// Where reading stands.
+#[derive(Debug)]
+enum Reading {
+    /// Waiting for (the rest of) a request head.
+    Head,
+    /// Reading a request body. `visible` is false for requests the server
+    /// answers itself (417) whose body is discarded unseen.
+    Body {
+        id: RequestId,
+        decoder: Decoder,
+        visible: bool,
+        /// The parser's keep-alive verdict: false means nothing is read after
+        /// this request (llhttp's closed state).
+        keep_alive: bool,
+    },
+    /// The last request said the connection closes after it: nothing more is read.
+    Closed,
+}
+
+/// A response owed to the client, in request order.
+#[derive(Debug)]
+struct Pending {
+    id: RequestId,
+    message: OutgoingMessage,
+    /// Request fully received (`req.complete`), so no `aborted` on close.
+    request_complete: bool,
+    /// The application sees this request (false for automatic 417s).
+    visible: bool,
+    /// `write` returned false; a `drain` is owed.
+    needs_drain: bool,
+    /// Bytes of its head went to the socket (Node's `_headerSent`).
+    started: bool,
+}
+
+/// One server connection. See the module docs.
+#[derive(Debug)]
+pub struct ServerConnection {
+    config: ServerConfig,
+    input: Vec<u8>,
+    reading: Reading,
+    /// Responses owed, front first. The front one writes straight to `output`.
+    pending: VecDeque<Pending>,
+    next_id: RequestId,
+    events: VecDeque<ConnEvent>,
+    /// Bytes for the socket; `output[output_sent..]` is not yet written.
+    output: Vec<u8>,
+    output_sent: usize,
+    /// Total bytes ever handed to the socket, and the totals at which a
+    /// finished response's last byte is handed over (for `finish`).
+    written_total: u64,
+    queued_total: u64,
+    finish_marks: VecDeque<(u64, RequestId, bool)>,
+    /// Reading is paused by the application (`req.pause()`).
+    paused: bool,
+    /// The peer finished its side (FIN): no more requests come.
+    peer_ended: bool,
+    /// Close once `output` is flushed (Node's `_last` / `destroySoon`).
+    closing: bool,
+    /// Destroyed: stop everything; the runtime closes the socket now.
+    destroyed: bool,
+    /// Keep-alive idle deadline (ms, the caller's clock), when idle.
+    idle_deadline: Option<u64>,
+}
+
+impl ServerConnection {
+    /// A new connection, accepted at `now` (ms).
+    pub fn new(config: ServerConfig, now: u64) -> Self {
+        let _ = now;
+        ServerConnection {
+            config,
+            input: Vec::new(),
+            reading: Reading::Head,
+            pending: VecDeque::new(),
+            next_id: 0,
+            events: VecDeque::new(),
+            output: Vec::new(),
+            output_sent: 0,
+            written_total: 0,
+            queued_total: 0,
+            finish_marks: VecDeque::new(),
+            paused: false,
+            peer_ended: false,
+            closing: false,
+            destroyed: false,
+            idle_deadline: None,
+        }
+    }
+
+    /// Bytes arrived from the peer at `now` (ms).
+    pub fn handle_input(&mut self, data: &[u8], now: u64) {
+        if self.destroyed {
+            return;
+        }
+        self.idle_deadline = None;
+        self.input.extend_from_slice(data);
+        self.process();
+        self.update_idle(now);
+    }
+
+    /// The peer closed its write side (read returned end of stream).
+    ///
+    /// Node (`socketOnEnd`): an incomplete request is a parse error; otherwise
+    /// the responses already owed are finished and then the connection closes.
+    pub fn handle_eof(&mut self) {
+        if self.destroyed || self.peer_ended {
+            return;
+        }
+        self.peer_ended = true;
+        let mid_message = match &self.reading {
+            Reading::Head => !self.input.is_empty(),
+            Reading::Body { .. } => true,
+            Reading::Closed => false,
+        };
+        if mid_message {
+            self.client_error(ParseError::new(
+                ParseErrorCode::InvalidEofState,
+                "Invalid EOF state",
+            ));
+            return;
+        }
+        self.reading = Reading::Closed;
+        if self.pending.is_empty() {
+            self.closing = true;
+        } else if let Some(last) = self.pending.back_mut() {
+            // Node marks the last owed response `_last`: it closes after it.
+            last.message.mark_last();
+        }
+    }
+
+    /// The socket failed or was reset: every request in flight is aborted.
+    pub fn handle_reset(&mut self) {
+        self.destroy();
+    }
+
+    /// Destroy the connection now (`socket.destroy()`): requests not complete
+    /// get `aborted`, every owed request and response gets `close`.
+    pub fn destroy(&mut self) {
+        if self.destroyed {
+            return;
+        }
+        self.destroyed = true;
+        self.output.clear();
+        self.output_sent = 0;
+        self.finish_marks.clear();
+        self.stop_reading();
+    }
+
+    /// Read nothing more; requests still owed a response are abandoned
+    /// (Node's `abortIncoming`): `aborted` if incomplete, then `close`.
+    fn stop_reading(&mut self) {
+        self.input = Vec::new();
+        self.reading = Reading::Closed;
+        self.idle_deadline = None;
+        for p in std::mem::take(&mut self.pending) {
+            if !p.visible {
+                continue;
+            }
+            if !p.request_complete {
+                self.events.push_back(ConnEvent::Aborted { id: p.id });
+                self.events.push_back(ConnEvent::RequestClose { id: p.id });
+            }
+            self.events.push_back(ConnEvent::ResponseClose { id: p.id });
+        }
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<ConnEvent> {
+        self.events.pop_front()
+    }
+
+    /// The response to request `id`, while it is owed. After a call that may
+    /// write (`write_head`, `write`, `end`, ...), call [`Self::pump`].
+    pub fn response(&mut self, id: RequestId) -> Option<&mut OutgoingMessage> {
+        self.pending
+            .iter_mut()
+            .find(|p| p.id == id)
+            .map(|p| &mut p.message)
+    }
+
+    /// `response.write()`'s return value for request `id`: false once what is
+    /// buffered for it (in the response, and on the socket if it is the front
+    /// one) reaches the high-water mark; a `drain` event then follows.
+    pub fn note_write(&mut self, id: RequestId) -> bool {
+        let unsent = self.output.len() - self.output_sent;
+        let front_id = self.pending.front().map(|p| p.id);
+        let Some(p) = self.pending.iter_mut().find(|p| p.id == id) else {
+            return false;
+        };
+        let mut buffered = p.message.buffered_len();
+        if front_id == Some(id) {
+            buffered += unsent;
+        }
+        let ok = buffered < HIGH_WATER_MARK;
+        if !ok {
+            p.needs_drain = true;
+        }
+        ok
+    }
+
+    /// Pause or resume reading (`req.pause()` / `req.resume()`).
+    pub fn set_paused(&mut self, paused: bool) {
+        let was = self.paused;
+        self.paused = paused;
+        if was && !paused {
+            self.process();
+        }
+    }
+
+    /// Move what the responses produced onto the socket buffer, in order.
+    /// Call after every response call.
+    pub fn pump(&mut self) {
+        while let Some(front) = self.pending.front_mut() {
+            let head_composed = front.message.headers_sent();
+            let out = front.message.output();
+            if !out.is_empty() {
+                front.started |= head_composed;
+                self.queued_total += out.len() as u64;
+                self.output.extend_from_slice(out);
+                out.clear();
+            }
+            if !front.message.writable_ended() {
+                break;
+            }
+            // The front response is complete: its last byte is queued. It
+            // finishes when that byte is written; the next one takes its place.
+            let Some(done) = self.pending.pop_front() else {
+                break;
+            };
+            let last = done.message.is_last();
+            self.finish_marks
+                .push_back((self.queued_total, done.id, done.visible));
+            if last {
+                // Node's `_last` (`Connection: close`): the socket ends after
+                // this response; requests behind it are abandoned.
+                self.closing = true;
+                self.stop_reading();
+                break;
+            }
+        }
+        self.check_finished();
+    }
+
+    /// Bytes to write to the socket now.
+    pub fn output(&self) -> &[u8] {
+        &self.output[self.output_sent..]
+    }
+
+    /// `n` bytes of [`Self::output`] were handed to the socket at `now` (ms).
+    pub fn consume_output(&mut self, n: usize, now: u64) {
+        self.output_sent += n;
+        self.written_total += n as u64;
+        if self.output_sent == self.output.len() {
+            self.output.clear();
+            self.output_sent = 0;
+        }
+        self.check_finished();
+        // `drain` for responses that were over the mark and are now below it.
+        let unsent = self.output.len() - self.output_sent;
+        if unsent < HIGH_WATER_MARK {
+            if let Some(front) = self.pending.front_mut() {
+                if front.needs_drain && front.message.buffered_len() + unsent < HIGH_WATER_MARK {
+                    front.needs_drain = false;
+                    let id = front.id;
+                    self.events.push_back(ConnEvent::Drain { id });
+                }
+            }
+        }
+        self.update_idle(now);
+    }
+
+    /// True while the runtime should read from the socket.
+    pub fn wants_read(&self) -> bool {
+        !self.destroyed
+            && !self.paused
+            && !self.peer_ended
+            && !matches!(self.reading, Reading::Closed)
+    }
+
+    /// True when the socket should be closed now: destroyed, or closing with
+    /// everything written.
+    pub fn is_done(&self) -> bool {
+        self.destroyed || (self.closing && self.output.is_empty() && self.finish_marks.is_empty())
+    }
+
+    /// True when the connection was destroyed (close at once, don't linger).
+    pub fn is_destroyed(&self) -> bool {
+        self.destroyed
+    }
+
+    /// The earliest time (ms) at which [`Self::handle_timeout`] must be called.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.idle_deadline
+    }
+
+    /// Time passed: close a kept-alive connection idle past
+    /// `server.keepAliveTimeout`.
+    pub fn handle_timeout(&mut self, now: u64) {
+        if let Some(deadline) = self.idle_deadline {
+            if now >= deadline {
+                self.idle_deadline = None;
+                self.destroy();
+            }
+        }
+    }
+
+    /// Idle = no request in flight, nothing buffered: Node then swaps the
+    /// socket timeout for `keepAliveTimeout` (exact, no grace period).
+    fn update_idle(&mut self, now: u64) {
+        let idle = self.pending.is_empty()
+            && self.input.is_empty()
+            && matches!(self.reading, Reading::Head)
+            && self.output.is_empty()
+            && self.next_id > 0;
+        self.idle_deadline = if idle && self.config.keep_alive_timeout > 0 && !self.destroyed {
+            Some(
+                self.idle_deadline
+                    .unwrap_or(now + self.config.keep_alive_timeout),
+            )
+        } else {
+            None
+        };
+    }
+
+    /// Emit `finish`/`close` for responses whose last byte has been written.
+    fn check_finished(&mut self) {
+        while let Some(&(mark, id, visible)) = self.finish_marks.front() {
+            if mark > self.written_total {
+                break;
+            }
+            self.finish_marks.pop_front();
+            if visible {
+                self.events.push_back(ConnEvent::Finish { id });
+                self.events.push_back(ConnEvent::ResponseClose { id });
+            }
+        }
+        if self.peer_ended && self.pending.is_empty() {
+            self.closing = true;
+        }
+    }
+
+    /// Parse as much of `input` as the state allows.
+    fn process(&mut self) {
+        while !self.destroyed && !self.paused {
+            let progressed = match self.reading {
+                Reading::Head => self.read_head(),
+                Reading::Body { .. } => self.read_body(),
+                Reading::Closed => {
+                    if !self.input.is_empty() {
+                        self.closed_connection_data();
+                    }
+                    false
+                }
+            };
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    /// Bytes after a request that closes the connection. llhttp (strict)
+    /// refuses them; v12's parser ignored them.
+    fn closed_connection_data(&mut self) {
+        if self.config.parser.insecure {
+            self.input.clear();
+        } else {
+            self.client_error(ParseError::new(
+                ParseErrorCode::ClosedConnection,
+                "Data after `Connection: close`",
+            ));
+        }
+    }
+
+    fn read_head(&mut self) -> bool {
+        if self.input.is_empty() {
+            return false;
+        }
+        let (head, consumed) = match parse_request_head(&self.input, &self.config.parser) {
+            Ok(Some(parsed)) => parsed,
+            Ok(None) => return false,
+            Err(e) => {
+                self.client_error(e);
+                return false;
+            }
+        };
+        self.input.drain(..consumed);
+        let mut head = Box::new(head);
+        let id = self.next_id;
+        self.next_id += 1;
+
+        if head.upgrade && head.method == "CONNECT" {
+            // No 'connect' listener: Node closes the connection, no response.
+            self.destroy();
+            return false;
+        }
+
+        let http_1_1 = head.version_major == 1 && head.version_minor >= 1;
+        let http_1_0_or_older = !http_1_1 && head.version_major <= 1;
+        let ctx = ResponseContext {
+            head_request: head.method == "HEAD",
+            http_version_minor_or_lower: http_1_0_or_older,
+            request_te_chunked: http_1_0_or_older && te_is_chunked(&head.headers),
+            should_keep_alive: head.keep_alive,
+            keep_alive_timeout_ms: self.config.keep_alive_timeout,
+        };
+        let mut message = OutgoingMessage::server_response(ctx);
+        let keep_alive = head.keep_alive;
+        let decoder = std::mem::replace(&mut head.body, Decoder::length(0));
+
+        // `Expect` is only honoured on HTTP/1.1 (Node: httpVersionMajor === 1
+        // && httpVersionMinor === 1).
+        let mut visible = true;
+        if let (true, Some(IncomingValue::Single(expect))) = (http_1_1, head.headers.get("expect"))
+        {
+            if expects_continue(&expect) {
+                message.write_continue();
+            } else {
+                // No 'checkExpectation' listener: `res.writeHead(417); res.end()`.
+                visible = false;
+                let _ = message.write_head(417, None, &[], "");
+                let _ = message.end(None, "");
+            }
+        }
+        self.pending.push_back(Pending {
+            id,
+            message,
+            request_complete: false,
+            visible,
+            needs_drain: false,
+            started: false,
+        });
+        if visible {
+            self.events.push_back(ConnEvent::Request { id, head });
+        }
+        self.reading = Reading::Body {
+            id,
+            decoder,
+            visible,
+            keep_alive,
+        };
+        self.pump();
+        true
+    }
+
+    fn read_body(&mut self) -> bool {
+        let Reading::Body {
+            id,
+            ref mut decoder,
+            visible,
+            keep_alive,
+        } = self.reading
+        else {
+            return false;
+        };
+        let decoded = match decoder.decode(&self.input, &self.config.parser) {
+            Ok(d) => d,
+            Err(e) => {
+                self.client_error(e);
+                return false;
+            }
+        };
+        if visible && !decoded.data.is_empty() {
+            let chunk = self.input[decoded.data.clone()].to_vec();
+            self.events.push_back(ConnEvent::Data { id, chunk });
+        }
+        self.input.drain(..decoded.consumed);
+        if let Some(trailers) = decoded.end {
+            self.request_complete(id, visible, keep_alive, trailers);
+            return true;
+        }
+        decoded.consumed > 0
+    }
+
+    fn request_complete(
+        &mut self,
+        id: RequestId,
+        visible: bool,
+        keep_alive: bool,
+        trailers: IncomingHeaders,
+    ) {
+        if let Some(p) = self.pending.iter_mut().find(|p| p.id == id) {
+            p.request_complete = true;
+        }
+        if visible {
+            self.events.push_back(ConnEvent::End { id, trailers });
+            self.events.push_back(ConnEvent::RequestClose { id });
+        }
+        self.reading = if keep_alive {
+            Reading::Head
+        } else {
+            Reading::Closed
+        };
+    }
+
+    /// Node's `socketOnError` without a `clientError` listener: reply 400 (431
+    /// for an oversized head) unless the in-flight response has started, then
+    /// destroy the socket.
+    fn client_error(&mut self, error: ParseError) {
+        let started = self.pending.front().is_some_and(|p| p.started);
+        if !started {
+            let reply = if error.code == ParseErrorCode::HeaderOverflow {
+                HEADER_FIELDS_TOO_LARGE
+            } else {
+                BAD_REQUEST
+            };
+            // Whatever was queued for unsent responses is dropped: the reply
+            // goes out instead of them.
+            self.output.truncate(self.output_sent);
+            self.output.extend_from_slice(reply);
+        }
+        self.events.push_back(ConnEvent::ClientError { error });
+        // `socket.destroy()` right after the write: the reply still leaves,
+        // nothing else does.
+        self.stop_reading();
+        self.finish_marks.clear();
+        self.closing = true;
+    }
+}
+
+/// Node's `continueExpression`: `/(?:^|\W)100-continue(?:$|\W)/i`.
+fn expects_continue(expect: &str) -> bool {
+    has_word(expect, "100-continue")
+}
+
+/// Node's `chunkExpression` on `req.headers.te`.
+fn te_is_chunked(headers: &IncomingHeaders) -> bool {
+    matches!(headers.get("te"), Some(IncomingValue::Single(te)) if has_word(&te, "chunked"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DATE: &str = "Thu, 26 Nov 2026 21:54:52 GMT";
+
+    fn conn() -> ServerConnection {
+        ServerConnection::new(ServerConfig::default(), 0)
+    }
+
+    fn events(c: &mut ServerConnection) -> Vec<ConnEvent> {
+        std::iter::from_fn(|| c.poll_event()).collect()
+    }
+
+    /// Event names with ids, for compact assertions.
+    fn names(events: &[ConnEvent]) -> Vec<String> {
+        events
+            .iter()
+            .map(|e| match e {
+                ConnEvent::Request { id, head } => {
+                    format!("request{id} {} {}", head.method, head.url)
+                }
+                ConnEvent::Data { id, chunk } => {
+                    format!("data{id} {}", String::from_utf8_lossy(chunk))
+                }
+                ConnEvent::End { id, .. } => format!("end{id}"),
+                ConnEvent::Aborted { id } => format!("aborted{id}"),
+                ConnEvent::RequestClose { id } => format!("reqclose{id}"),
+                ConnEvent::Finish { id } => format!("finish{id}"),
+                ConnEvent::ResponseClose { id } => format!("resclose{id}"),
+                ConnEvent::Drain { id } => format!("drain{id}"),
+                ConnEvent::ClientError { error } => format!("clientError {}", error.code.as_str()),
+            })
+            .collect()
+    }
+
+    fn take_output(c: &mut ServerConnection) -> String {
+        let out = String::from_utf8_lossy(c.output()).into_owned();
+        let n = c.output().len();
+        c.consume_output(n, 0);
+        out
+    }
+
+    fn end_with(c: &mut ServerConnection, id: RequestId, body: &str) {
+        let res = c.response(id).expect("response owed");
+        res.end(Some(body.as_bytes()), DATE).expect("end");
+        c.pump();
+    }
+
+    #[test]
+    fn keep_alive_request_and_response() {
+        let mut c = conn();
+        c.handle_input(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n", 0);
+        assert_eq!(
+            names(&events(&mut c)),
+            ["request0 GET /a", "end0", "reqclose0"]
+        );
+        end_with(&mut c, 0, "hi");
+        assert_eq!(
+            take_output(&mut c),
+            format!("HTTP/1.1 200 OK\r\nDate: {DATE}\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\nhi")
+        );
+        assert_eq!(names(&events(&mut c)), ["finish0", "resclose0"]);
+        assert!(!c.is_done());
+        assert!(c.wants_read());
+        // Idle: Node's keepAliveTimeout, exactly.
+        assert_eq!(c.poll_timeout(), Some(5000));
+        c.handle_timeout(4999);
+        assert!(!c.is_done());
+        c.handle_timeout(5000);
+        assert!(c.is_done());
+    }
+
+    #[test]
+    fn body_is_streamed_then_ends() {
+        let mut c = conn();
+        c.handle_input(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab", 0);
+        c.handle_input(b"cde", 0);
+        assert_eq!(
+            names(&events(&mut c)),
+            [
+                "request0 POST /",
+                "data0 ab",
+                "data0 cde",
+                "end0",
+                "reqclose0"
+            ]
+        );
+    }
+
+    #[test]
+    fn pipelined_responses_leave_in_request_order() {
+        let mut c = conn();
+        c.handle_input(b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n", 0);
+        assert_eq!(
+            names(&events(&mut c)),
+            [
+                "request0 GET /1",
+                "end0",
+                "reqclose0",
+                "request1 GET /2",
+                "end1",
+                "reqclose1"
+            ]
+        );
+        end_with(&mut c, 1, "two");
+        assert_eq!(c.output(), b"", "the second response waits for the first");
+        end_with(&mut c, 0, "one");
+        let out = take_output(&mut c);
+        let one = out.find("\r\n\r\none").expect("first response");
+        let two = out.find("\r\n\r\ntwo").expect("second response");
+        assert!(one < two);
+        assert_eq!(
+            names(&events(&mut c)),
+            ["finish0", "resclose0", "finish1", "resclose1"]
+        );
+    }
+
+    #[test]
+    fn every_split_gives_the_same_events() {
+        let input: &[u8] = b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT: 1\r\n\r\nGET /y HTTP/1.1\r\n\r\n";
+        let mut whole = conn();
+        whole.handle_input(input, 0);
+        let expected: Vec<String> = names(&events(&mut whole))
+            .into_iter()
+            .filter(|n| !n.starts_with("data"))
+            .collect();
+        assert_eq!(
+            expected,
+            [
+                "request0 POST /x",
+                "end0",
+                "reqclose0",
+                "request1 GET /y",
+                "end1",
+                "reqclose1"
+            ]
+        );
+        for at in 1..input.len() {
+            let mut c = conn();
+            c.handle_input(&input[..at], 0);
+            c.handle_input(&input[at..], 0);
+            let got = events(&mut c);
+            let body: String = got
+                .iter()
+                .filter_map(|e| match e {
+                    ConnEvent::Data { chunk, .. } => {
+                        Some(String::from_utf8_lossy(chunk).into_owned())
+                    }
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(body, "abc", "split at {at}");
+            let rest: Vec<String> = names(&got)
+                .into_iter()
+                .filter(|n| !n.starts_with("data"))
+                .collect();
+            assert_eq!(rest, expected, "split at {at}");
+        }
+    }
+
+    #[test]
+    fn connection_close_ends_the_socket_after_the_response() {
+        let mut c = conn();
+        c.handle_input(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 0);
+        events(&mut c);
+        assert!(!c.wants_read());
+        end_with(&mut c, 0, "x");
+        let out = take_output(&mut c);
+        assert!(out.contains("Connection: close\r\n"), "{out}");
+        assert!(c.is_done());
+    }
+
+    #[test]
+    fn bytes_after_connection_close_replace_the_response_with_400() {
+        let mut c = conn();
+        c.handle_input(
+            b"GET / HTTP/1.1\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n",
+            0,
+        );
+        let ev = names(&events(&mut c));
+        assert!(
+            ev.contains(&"clientError HPE_CLOSED_CONNECTION".to_string()),
+            "{ev:?}"
+        );
+        assert_eq!(take_output(&mut c), String::from_utf8_lossy(BAD_REQUEST));
+        assert!(c.is_done());
+        assert!(c.response(0).is_none());
+    }
+
+    #[test]
+    fn oversized_head_gets_431() {
+        let mut c = conn();
+        let long = "a".repeat(9000);
+        c.handle_input(format!("GET /{long} HTTP/1.1\r\n").as_bytes(), 0);
+        assert_eq!(names(&events(&mut c)), ["clientError HPE_HEADER_OVERFLOW"]);
+        assert_eq!(
+            take_output(&mut c),
+            String::from_utf8_lossy(HEADER_FIELDS_TOO_LARGE)
+        );
+        assert!(c.is_done());
+    }
+
+    #[test]
+    fn continue_is_sent_before_the_body_is_read() {
+        let mut c = conn();
+        c.handle_input(
+            b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n",
+            0,
+        );
+        assert_eq!(take_output(&mut c), "HTTP/1.1 100 Continue\r\n\r\n");
+        c.handle_input(b"ok", 0);
+        assert_eq!(
+            names(&events(&mut c)),
+            ["request0 POST /", "data0 ok", "end0", "reqclose0"]
+        );
+    }
+
+    #[test]
+    fn other_expectations_get_417_without_a_request_event() {
+        let mut c = conn();
+        c.handle_input(b"POST / HTTP/1.1\r\nExpect: nope\r\nContent-Length: 2\r\n\r\nokGET /next HTTP/1.1\r\n\r\n", 0);
+        let out = take_output(&mut c);
+        assert!(
+            out.starts_with("HTTP/1.1 417 Expectation Failed\r\n"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+            "{out}"
+        );
+        assert_eq!(
+            names(&events(&mut c)),
+            ["request1 GET /next", "end1", "reqclose1"]
+        );
+    }
+
+    #[test]
+    fn eof_inside_a_request_is_a_400() {
+        let mut c = conn();
+        c.handle_input(b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab", 0);
+        c.handle_eof();
+        let ev = names(&events(&mut c));
+        assert_eq!(
+            ev,
+            [
+                "request0 POST /",
+                "data0 ab",
+                "clientError HPE_INVALID_EOF_STATE",
+                "aborted0",
+                "reqclose0",
+                "resclose0"
+            ]
+        );
+        assert_eq!(take_output(&mut c), String::from_utf8_lossy(BAD_REQUEST));
+        assert!(c.is_done());
+    }
+
+    #[test]
+    fn half_close_finishes_owed_responses_then_closes() {
+        let mut c = conn();
+        c.handle_input(b"GET / HTTP/1.1\r\n\r\n", 0);
+        c.handle_eof();
+        events(&mut c);
+        assert!(!c.is_done());
+        end_with(&mut c, 0, "bye");
+        assert!(take_output(&mut c).ends_with("bye"));
+        assert!(c.is_done());
+    }
+
+    #[test]
+    fn http_1_0_closes_after_the_response() {
+        let mut c = conn();
+        c.handle_input(b"GET / HTTP/1.0\r\n\r\n", 0);
+        events(&mut c);
+        end_with(&mut c, 0, "old");
+        let out = take_output(&mut c);
+        assert_eq!(
+            out,
+            format!("HTTP/1.1 200 OK\r\nDate: {DATE}\r\nConnection: close\r\n\r\nold")
+        );
+        assert!(c.is_done());
+    }
+
+    #[test]
+    fn connect_without_listener_closes_silently() {
+        let mut c = conn();
+        c.handle_input(
+            b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+            0,
+        );
+        assert!(names(&events(&mut c)).is_empty());
+        assert_eq!(c.output(), b"");
+        assert!(c.is_done());
+    }
+
+    #[test]
+    fn client_reset_aborts_the_request() {
+        let mut c = conn();
+        c.handle_input(b"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\nab", 0);
+        c.handle_reset();
+        let ev = names(&events(&mut c));
+        assert_eq!(
+            ev,
+            [
+                "request0 POST /",
+                "data0 ab",
+                "aborted0",
+                "reqclose0",
+                "resclose0"
+            ]
+        );
+        assert!(c.is_done());
+    }
+
+    #[test]
+    fn write_reports_the_high_water_mark_and_drains() {
+        let mut c = conn();
+        c.handle_input(b"GET / HTTP/1.1\r\n\r\n", 0);
+        events(&mut c);
+        let big = vec![b'x'; HIGH_WATER_MARK];
+        c.response(0)
+            .expect("owed")
+            .write(&big, DATE)
+            .expect("write");
+        c.pump();
+        assert!(!c.note_write(0));
+        take_output(&mut c);
+        assert_eq!(names(&events(&mut c)), ["drain0"]);
+    }
+
+    #[test]
+    fn expectation_words() {
+        assert!(expects_continue("100-continue"));
+        assert!(expects_continue("foo, 100-Continue"));
+        assert!(!expects_continue("100-continuex"));
+        assert!(!expects_continue(""));
+    }
+}

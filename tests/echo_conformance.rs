@@ -1,0 +1,15 @@
+//! The echo conformance suite: every corpus case replayed against `nodehttp serve` over real TCP
+//! and compared byte for byte (after `Date` normalization) with the goldens recorded from Node.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use support::golden::check_corpus;
+use support::serve::Serve;
+
+/// One test for the whole corpus, so one run reports every failing case at once.
+#[test]
+fn nodehttp_serve_matches_node_goldens() {
+    let server = Serve::start(&[]);
+    check_corpus("nodehttp", server.addr);
+}
