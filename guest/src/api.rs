@@ -26,9 +26,11 @@ impl GuestServer for Server {
             max_header_size: options
                 .max_header_size
                 .map_or(defaults.parser.max_header_size, |n| n as usize),
+            // Node's parser counts names and values (`maxHeaderPairs` =
+            // `maxHeadersCount << 1`).
             max_headers_count: options
                 .max_headers_count
-                .map_or(defaults.parser.max_headers_count, |n| n as usize),
+                .map_or(defaults.parser.max_headers_count, |n| 2 * n as usize),
             insecure: options.insecure_http_parser,
         };
         let config = ServerConfig {

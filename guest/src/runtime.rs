@@ -378,10 +378,10 @@ impl Runtime {
             return;
         };
         flush(conn);
-        while let Some(event) = conn.http.poll_event() {
-            let server = conn.server;
-            let info = conn.info.clone();
-            self.deliver(id, server, info, event);
+        let (server, info) = (conn.server, conn.info.clone());
+        let events: Vec<ConnEvent> = std::iter::from_fn(|| conn.http.poll_event()).collect();
+        for event in events {
+            self.deliver(id, server, &info, event);
         }
         let Some(conn) = self.conns.get(&id) else {
             return;
@@ -412,7 +412,7 @@ impl Runtime {
     }
 
     /// Turn one connection event into the embedder's event.
-    fn deliver(&mut self, conn_id: u32, server: u32, info: SocketInfo, event: ConnEvent) {
+    fn deliver(&mut self, conn_id: u32, server: u32, info: &SocketInfo, event: ConnEvent) {
         let msg_id = |rt: &Runtime, seq: RequestId| {
             rt.conns
                 .get(&conn_id)
@@ -426,7 +426,7 @@ impl Runtime {
                     conn: conn_id,
                     seq,
                     head: *head,
-                    socket: info,
+                    socket: info.clone(),
                     trailers: RefCell::new(IncomingHeaders::new()),
                     complete: Cell::new(false),
                     aborted: Cell::new(false),
