@@ -95,6 +95,8 @@ enum Reading {
         /// The parser's keep-alive verdict: false means nothing is read after
         /// this request (llhttp's closed state).
         keep_alive: bool,
+        /// An `Upgrade` request served as a normal one (no 'upgrade' listener).
+        upgrade: bool,
     },
     /// The last request said the connection closes after it: nothing more is read.
     Closed,
@@ -190,7 +192,8 @@ impl ServerConnection {
         }
         self.peer_ended = true;
         let mid_message = match &self.reading {
-            Reading::Head => !self.input.is_empty(),
+            // Empty lines between requests are not a request (llhttp skips them).
+            Reading::Head => !only_line_ends(&self.input),
             Reading::Body { .. } => true,
             Reading::Closed => false,
         };
@@ -443,7 +446,10 @@ impl ServerConnection {
     /// Bytes after a request that closes the connection. llhttp (strict)
     /// refuses them; v12's parser ignored them.
     fn closed_connection_data(&mut self) {
-        if self.config.parser.insecure {
+        if only_line_ends(&self.input) {
+            // Stray CR/LF after the last message are skipped, not refused.
+            self.input.clear();
+        } else if self.config.parser.insecure {
             self.input.clear();
         } else {
             self.client_error(ParseError::new(
@@ -487,6 +493,7 @@ impl ServerConnection {
         };
         let mut message = OutgoingMessage::server_response(ctx);
         let keep_alive = head.keep_alive;
+        let head_upgrade = head.upgrade;
         let decoder = std::mem::replace(&mut head.body, Decoder::length(0));
 
         // `Expect` is only honoured on HTTP/1.1 (Node: httpVersionMajor === 1
@@ -519,6 +526,7 @@ impl ServerConnection {
             decoder,
             visible,
             keep_alive,
+            upgrade: head_upgrade,
         };
         self.pump();
         true
@@ -530,6 +538,7 @@ impl ServerConnection {
             ref mut decoder,
             visible,
             keep_alive,
+            upgrade,
         } = self.reading
         else {
             return false;
@@ -548,6 +557,11 @@ impl ServerConnection {
         self.input.drain(..decoded.consumed);
         if let Some(trailers) = decoded.end {
             self.request_complete(id, visible, keep_alive, trailers);
+            if upgrade {
+                // llhttp pauses after an upgrade request and Node, with no
+                // 'upgrade' listener, drops the rest of that read.
+                self.input.clear();
+            }
             return true;
         }
         decoded.consumed > 0
@@ -597,6 +611,11 @@ impl ServerConnection {
         self.finish_marks.clear();
         self.closing = true;
     }
+}
+
+/// Only CR and LF bytes: what llhttp skips between messages.
+fn only_line_ends(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| b == b'\r' || b == b'\n')
 }
 
 /// Node's `continueExpression`: `/(?:^|\W)100-continue(?:$|\W)/i`.
@@ -938,6 +957,40 @@ mod tests {
         assert!(!c.note_write(0));
         take_output(&mut c);
         assert_eq!(names(&events(&mut c)), ["drain0"]);
+    }
+
+    #[test]
+    fn stray_line_ends_are_not_requests() {
+        let mut c = conn();
+        c.handle_input(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n\r\n", 0);
+        assert_eq!(
+            names(&events(&mut c)),
+            ["request0 GET /", "end0", "reqclose0"]
+        );
+        let mut c = conn();
+        c.handle_input(b"\r\n", 0);
+        c.handle_eof();
+        assert!(names(&events(&mut c)).is_empty());
+        assert_eq!(c.output(), b"");
+        assert!(c.is_done());
+    }
+
+    #[test]
+    fn upgrade_without_listener_is_served_and_drops_the_rest_of_the_read() {
+        let mut c = conn();
+        c.handle_input(
+            b"GET /ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x05hello",
+            0,
+        );
+        assert_eq!(
+            names(&events(&mut c)),
+            ["request0 GET /ws", "end0", "reqclose0"]
+        );
+        c.handle_input(b"GET /next HTTP/1.1\r\n\r\n", 0);
+        assert_eq!(
+            names(&events(&mut c)),
+            ["request1 GET /next", "end1", "reqclose1"]
+        );
     }
 
     #[test]
