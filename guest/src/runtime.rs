@@ -85,13 +85,13 @@ struct DateCache {
 }
 
 impl DateCache {
-    fn get(&mut self) -> &str {
+    /// Refresh once per loop turn, not per response: a clock read is a host call.
+    fn refresh(&mut self) {
         let secs = wall_clock::now().seconds;
         if secs != self.secs || self.value.is_empty() {
             self.secs = secs;
             self.value = http_date(secs);
         }
-        &self.value
     }
 }
 
@@ -194,10 +194,9 @@ impl Runtime {
         msg: &Message,
         f: impl FnOnce(&mut OutgoingMessage, &str) -> R,
     ) -> Option<R> {
-        let date = self.date.get().to_owned();
         let conn = self.conns.get_mut(&msg.conn)?;
         let res = conn.http.response(msg.seq)?;
-        let out = f(res, &date);
+        let out = f(res, &self.date.value);
         conn.http.pump();
         self.after_io(msg.conn);
         Some(out)
@@ -227,6 +226,7 @@ impl Runtime {
 
     /// The embedder's pull: run until events are ready or `timeout_ms` passes.
     pub fn poll(&mut self, timeout_ms: u32) -> Vec<Event> {
+        self.date.refresh();
         let deadline = now_ms() + u64::from(timeout_ms);
         loop {
             if !self.events.is_empty() {
@@ -237,6 +237,7 @@ impl Runtime {
                 return Vec::new();
             }
             self.turn(now, deadline);
+            self.date.refresh();
         }
     }
 
