@@ -1,0 +1,307 @@
+//! [`NodeHttp`]: one instance of the component, and the one door through
+//! which every call into it passes.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use wasmtime::component::ResourceAny;
+use wasmtime::{Store, StoreLimitsBuilder};
+use wasmtime_wasi::WasiCtx;
+
+use crate::bindings::{wit_server, Nodehttp, State};
+use crate::engine::{deadline_ticks, engine, instance_pre};
+use crate::event::Event;
+use crate::{Config, Error, Server, ServerOptions};
+
+/// Calls into the component: sets the call's time limit, runs the call outside
+/// tokio's cooperative budget, and records a failure (the instance is unusable
+/// after a trap). Evaluates to the call's result; returns early with
+/// [`Error::Guest`] on failure.
+///
+/// Why `unconstrained`: the component's `poll` waits on many pollables in one
+/// host call; under tokio's budget (128 polls per task turn) the later ones
+/// read as never ready, which starves connections and livelocks at ~1000.
+macro_rules! call_guest {
+    ($node:expr, $wait:expr, |$guest:ident, $store:ident| $call:expr) => {{
+        let node: &mut $crate::NodeHttp = $node;
+        let result = {
+            let ($guest, $store) = node.enter($wait)?;
+            ::tokio::task::unconstrained($call).await
+        };
+        node.leave(result)?
+    }};
+    ($node:expr, |$guest:ident, $store:ident| $call:expr) => {
+        call_guest!($node, ::std::time::Duration::ZERO, |$guest, $store| $call)
+    };
+}
+pub(crate) use call_guest;
+
+/// Methods of a resource handle that just call into the component, all of one
+/// shape: look up the resource, call `$call` on the interface's `$resource`.
+macro_rules! getters {
+    ($resource:ident; $($(#[$doc:meta])* $name:ident -> $ty:ty = $call:ident;)*) => {$(
+        $(#[$doc])*
+        pub async fn $name(&self, node: &mut $crate::NodeHttp) -> Result<$ty, $crate::Error> {
+            let this = node.resource(self.handle())?;
+            Ok($crate::node::call_guest!(node, |guest, store| guest.$resource().$call(store, this)))
+        }
+    )*};
+}
+pub(crate) use getters;
+
+/// Names a resource the component exported to us, by kind and `id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Handle {
+    Server(u32),
+    Request(u32),
+    Response(u32),
+}
+
+impl Handle {
+    fn disposed(self) -> Error {
+        let (kind, id) = match self {
+            Handle::Server(id) => ("server", id),
+            Handle::Request(id) => ("request", id),
+            Handle::Response(id) => ("response", id),
+        };
+        Error::Disposed { kind, id }
+    }
+}
+
+/// One instance of the nodehttp component: Node's `http` module with its own
+/// event loop, memory and sockets. Everything runs on the caller's task: the
+/// component only makes progress inside [`NodeHttp::poll`] (or
+/// [`NodeHttp::serve`]), like a Node process only runs its event loop between
+/// callbacks.
+///
+/// Handles ([`Server`], [`crate::IncomingMessage`], [`crate::ServerResponse`])
+/// are plain ids; the instance owns the component resources behind them.
+/// Requests and responses are released automatically by the `poll` after the
+/// one that delivered their `close` event, so they stay usable while that
+/// batch of events is handled; [`crate::IncomingMessage::dispose`] and friends
+/// release earlier.
+pub struct NodeHttp {
+    store: Store<State>,
+    guest: Nodehttp,
+    /// The component resources behind live handles.
+    handles: HashMap<Handle, ResourceAny>,
+    /// Requests and responses whose `close` event the last `poll` delivered.
+    closed: Vec<Handle>,
+    call_time_limit: Option<Duration>,
+    /// Set once a call failed: the instance must not be entered again.
+    failure: Option<String>,
+}
+
+impl NodeHttp {
+    /// Instantiates the component in a new sandbox configured by `config`.
+    pub async fn new(config: Config) -> Result<Self, Error> {
+        let pre = instance_pre(&config)?;
+        let mut wasi = WasiCtx::builder();
+        let policy = config.address_policy.clone();
+        wasi.allow_tcp(true)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(move |addr, use_| {
+                let permitted = policy.permits(addr, use_);
+                Box::pin(async move { permitted })
+            });
+        if config.inherit_stdout {
+            wasi.inherit_stdout();
+        }
+        if config.inherit_stderr {
+            wasi.inherit_stderr();
+        }
+        let state = State {
+            wasi: wasi.build(),
+            table: Default::default(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(config.memory_limit)
+                .trap_on_grow_failure(true)
+                .build(),
+        };
+        let mut store = Store::new(engine()?, state);
+        store.limiter(|state| &mut state.limits);
+        store.set_epoch_deadline(deadline_ticks(
+            config.call_time_limit.unwrap_or(Duration::MAX),
+        ));
+        let guest = tokio::task::unconstrained(pre.instantiate_async(&mut store)).await?;
+        Ok(NodeHttp {
+            store,
+            guest,
+            handles: HashMap::new(),
+            closed: Vec::new(),
+            call_time_limit: config.call_time_limit,
+            failure: None,
+        })
+    }
+
+    /// `http.createServer(options)`. Handle its requests with [`NodeHttp::poll`]
+    /// or [`NodeHttp::serve`].
+    pub async fn create_server(&mut self, options: ServerOptions) -> Result<Server, Error> {
+        let resource = call_guest!(self, |guest, store| guest
+            .server()
+            .call_constructor(store, options));
+        let id = call_guest!(self, |guest, store| guest.server().call_id(store, resource));
+        self.handles.insert(Handle::Server(id), resource);
+        Ok(Server::new(id))
+    }
+
+    /// Runs the component's event loop until at least one event is ready or
+    /// `timeout` passes, and returns every ready event in Node's order (empty:
+    /// the timeout passed). First releases the requests and responses whose
+    /// `close` event the previous call returned.
+    pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<Event>, Error> {
+        for handle in std::mem::take(&mut self.closed) {
+            self.release(handle).await?;
+        }
+        let timeout_ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+        let events = call_guest!(self, timeout, |guest, store| guest
+            .call_poll(store, timeout_ms));
+        let mut adopted = Vec::with_capacity(events.len());
+        for event in events {
+            adopted.push(self.adopt(event).await?);
+        }
+        Ok(adopted)
+    }
+
+    /// `http.STATUS_CODES`, in ascending order of code.
+    pub async fn status_codes(&mut self) -> Result<Vec<(u16, String)>, Error> {
+        Ok(call_guest!(self, |guest, store| guest.call_status_codes(store)))
+    }
+
+    /// `http.METHODS`, sorted as Node sorts them.
+    pub async fn methods(&mut self) -> Result<Vec<String>, Error> {
+        Ok(call_guest!(self, |guest, store| guest.call_methods(store)))
+    }
+
+    /// Turns a WIT event into ours: registers the resources a `request` event
+    /// hands over, and schedules release of those whose `close` it reports.
+    async fn adopt(&mut self, event: wit_server::Event) -> Result<Event, Error> {
+        use wit_server::Event as Wit;
+        Ok(match event {
+            Wit::Listening(server) => Event::Listening { server },
+            Wit::Connection((server, socket)) => Event::Connection { server, socket },
+            Wit::Request(request) => {
+                let (req, res) = (request.request, request.response);
+                let req_id = call_guest!(self, |guest, store| guest
+                    .incoming_message()
+                    .call_id(store, req));
+                let res_id = call_guest!(self, |guest, store| guest
+                    .server_response()
+                    .call_id(store, res));
+                self.handles.insert(Handle::Request(req_id), req);
+                self.handles.insert(Handle::Response(res_id), res);
+                Event::Request {
+                    server: request.server,
+                    request: crate::IncomingMessage::new(req_id),
+                    response: crate::ServerResponse::new(res_id),
+                }
+            }
+            Wit::ClientError(e) => Event::ClientError {
+                server: e.server,
+                socket: e.socket,
+                error: e.error,
+            },
+            Wit::ServerClose(server) => Event::ServerClose { server },
+            Wit::ServerError((server, error)) => Event::ServerError { server, error },
+            Wit::Data((request, chunk)) => Event::Data { request, chunk },
+            Wit::End(request) => Event::End { request },
+            Wit::Aborted(request) => Event::Aborted { request },
+            Wit::RequestClose(request) => {
+                self.closed.push(Handle::Request(request));
+                Event::RequestClose { request }
+            }
+            Wit::Finish(response) => Event::Finish { response },
+            Wit::ResponseClose(response) => {
+                self.closed.push(Handle::Response(response));
+                Event::ResponseClose { response }
+            }
+            Wit::Drain(response) => Event::Drain { response },
+        })
+    }
+
+    /// The component resource behind a live handle.
+    pub(crate) fn resource(&self, handle: Handle) -> Result<ResourceAny, Error> {
+        self.handles
+            .get(&handle)
+            .copied()
+            .ok_or_else(|| handle.disposed())
+    }
+
+    /// Drops the component resource behind `handle`, if still live. Dropping
+    /// a request or response does not end it (the component keeps its own
+    /// reference while the connection needs it); it only lets the component
+    /// free it once done.
+    pub(crate) async fn release(&mut self, handle: Handle) -> Result<(), Error> {
+        if let Some(resource) = self.handles.remove(&handle) {
+            call_guest!(self, |_guest, store| resource.resource_drop_async(store));
+        }
+        Ok(())
+    }
+
+    /// Starts a call that may wait up to `wait` (plus the call time limit):
+    /// refuses if an earlier call failed.
+    pub(crate) fn enter(
+        &mut self,
+        wait: Duration,
+    ) -> Result<(&wit_server::Guest, &mut Store<State>), Error> {
+        if let Some(failure) = &self.failure {
+            return Err(Error::Guest(wasmtime::format_err!(
+                "the component instance failed earlier: {failure}"
+            )));
+        }
+        let limit = match self.call_time_limit {
+            Some(limit) => wait.saturating_add(limit),
+            None => Duration::MAX,
+        };
+        self.store.set_epoch_deadline(deadline_ticks(limit));
+        Ok((self.guest.nodehttp_http_server(), &mut self.store))
+    }
+
+    /// Ends a call: a failure poisons the instance.
+    pub(crate) fn leave<R>(&mut self, result: wasmtime::Result<R>) -> Result<R, Error> {
+        result.map_err(|err| {
+            self.failure = Some(format!("{err:#}"));
+            Error::Guest(err)
+        })
+    }
+}
+
+/// These run the embedded component over loopback.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn address_policy_refuses_binding_elsewhere() {
+        let mut node = NodeHttp::new(Config::default()).await.unwrap();
+        let server = node.create_server(ServerOptions::default()).await.unwrap();
+        let refused = server.listen(&mut node, 0, "0.0.0.0").await;
+        assert!(matches!(refused, Err(Error::Node(_))), "{refused:?}");
+        // A refusal is Node's error, not a failure: the instance goes on.
+        server.listen(&mut node, 0, "127.0.0.1").await.unwrap();
+        let address = server.address(&mut node).await.unwrap().unwrap();
+        assert_eq!(address.address, "127.0.0.1");
+        assert_ne!(address.port, 0);
+    }
+
+    #[tokio::test]
+    async fn memory_limit_is_an_error_not_a_crash() {
+        let config = Config {
+            memory_limit: 64 << 10,
+            ..Config::default()
+        };
+        assert!(matches!(NodeHttp::new(config).await, Err(Error::Guest(_))));
+    }
+
+    #[tokio::test]
+    async fn disposed_handles_are_refused() {
+        let mut node = NodeHttp::new(Config::default()).await.unwrap();
+        let server = node.create_server(ServerOptions::default()).await.unwrap();
+        let id = server.id();
+        server.dispose(&mut node).await.unwrap();
+        let refused = server.listening(&mut node).await;
+        assert!(matches!(refused, Err(Error::Disposed { kind: "server", id: i }) if i == id));
+        assert!(!node.methods().await.unwrap().is_empty());
+    }
+}
