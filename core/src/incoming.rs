@@ -83,8 +83,26 @@ impl Duplicates {
 pub struct IncomingHeaders {
     raw: Vec<(String, String)>,
     /// How many leading lines `merged` uses; `None` = all. Node's `maxHeadersCount`
-    /// trims `message.headers` only: `rawHeaders` keeps every line (Node v20).
+    /// trims `message.headers` to exactly that; `rawHeaders` is cut more loosely
+    /// (see [`raw_lines_kept`]).
     merged_lines: Option<usize>,
+}
+
+/// How many of `lines` header lines reach Node's `rawHeaders` under a limit of
+/// `max_entries` names and values (0 = none). Node's parser hands lines to JS
+/// in batches of 31 once a head has 32 or more (`kMaxHeaderFieldsCount`), and
+/// `parserOnHeaders` appends a batch only while fewer than `max_entries`
+/// entries are collected: with the default 2000, 1024 lines keep 1023.
+fn raw_lines_kept(lines: usize, max_entries: usize) -> usize {
+    const BATCH: usize = 31;
+    if max_entries == 0 || lines <= BATCH {
+        return lines;
+    }
+    let mut kept = 0;
+    while kept < lines && kept * 2 < max_entries {
+        kept += BATCH.min(lines - kept);
+    }
+    kept
 }
 
 impl IncomingHeaders {
@@ -125,6 +143,7 @@ impl IncomingHeaders {
     /// when unset Node uses 2000 entries, i.e. 1000 lines.
     pub fn limit_merged(&mut self, entries: usize) {
         self.merged_lines = (entries > 0).then(|| entries.div_ceil(2));
+        self.raw.truncate(raw_lines_kept(self.raw.len(), entries));
     }
 
     /// Node's `message.headers`: lower-case names in order of first occurrence,

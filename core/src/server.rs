@@ -482,8 +482,10 @@ impl ServerConnection {
             return false;
         }
 
-        let http_1_1 = head.version_major == 1 && head.version_minor >= 1;
-        let http_1_0_or_older = !http_1_1 && head.version_major <= 1;
+        let http_1_1 = head.version_major == 1 && head.version_minor == 1;
+        // Node's ServerResponse: `httpVersionMajor < 1 || httpVersionMinor < 1`
+        // (so HTTP/2.0 over HTTP/1 framing is treated like 1.0).
+        let http_1_0_or_older = head.version_major < 1 || head.version_minor < 1;
         let ctx = ResponseContext {
             head_request: head.method == "HEAD",
             http_version_minor_or_lower: http_1_0_or_older,
