@@ -114,7 +114,9 @@ impl Stream {
     /// means wait for `writable`.
     pub fn write(&self, bytes: &[u8]) -> Result<usize, ()> {
         let grant = self.output.check_write().map_err(|_| ())?;
-        let n = bytes.len().min(usize::try_from(grant).unwrap_or(usize::MAX));
+        let n = bytes
+            .len()
+            .min(usize::try_from(grant).unwrap_or(usize::MAX));
         if n > 0 {
             self.output.write(&bytes[..n]).map_err(|_| ())?;
         }
@@ -128,7 +130,10 @@ impl Stream {
 }
 
 /// Drive a two-phase socket operation to completion.
-fn finish(ready: &Pollable, mut step: impl FnMut() -> Result<(), ErrorCode>) -> Result<(), ErrorCode> {
+fn finish(
+    ready: &Pollable,
+    mut step: impl FnMut() -> Result<(), ErrorCode>,
+) -> Result<(), ErrorCode> {
     loop {
         match step() {
             Err(ErrorCode::WouldBlock) => ready.block(),
