@@ -119,7 +119,7 @@ impl GuestIncomingMessage for Request {
     }
 
     fn socket(&self) -> SocketInfo {
-        self.0.socket.clone()
+        SocketInfo::clone(&self.0.socket)
     }
 
     fn pause(&self) {
@@ -265,7 +265,7 @@ impl GuestServerResponse for Response {
     }
 
     fn socket(&self) -> Option<SocketInfo> {
-        (!self.0.response_ended.get()).then(|| self.0.socket.clone())
+        (!self.0.response_ended.get()).then(|| SocketInfo::clone(&self.0.socket))
     }
 }
 

@@ -9,11 +9,12 @@
 //! grant allows and resume when their pollable is ready.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 
 use nodehttp_core::date::http_date;
+use rustc_hash::FxHashMap as HashMap;
 use nodehttp_core::incoming::IncomingHeaders;
 use nodehttp_core::outgoing::OutgoingMessage;
 use nodehttp_core::parse::RequestHead;
@@ -48,7 +49,7 @@ pub struct Message {
     pub conn: u32,
     pub seq: RequestId,
     pub head: RequestHead,
-    pub socket: SocketInfo,
+    pub socket: Rc<SocketInfo>,
     pub trailers: RefCell<IncomingHeaders>,
     pub complete: Cell<bool>,
     pub aborted: Cell<bool>,
@@ -70,7 +71,7 @@ struct Conn {
     server: u32,
     stream: Stream,
     http: ServerConnection,
-    info: SocketInfo,
+    info: Rc<SocketInfo>,
     /// A write is waiting for the output stream's grant.
     write_blocked: bool,
     /// The embedder's message id for each of this connection's requests.
@@ -325,9 +326,9 @@ impl Runtime {
                     server,
                     stream,
                     http: ServerConnection::new(config, now_ms()),
-                    info,
+                    info: Rc::new(info),
                     write_blocked: false,
-                    ids: HashMap::new(),
+                    ids: HashMap::default(),
                 },
             );
         }
@@ -413,7 +414,7 @@ impl Runtime {
     }
 
     /// Turn one connection event into the embedder's event.
-    fn deliver(&mut self, conn_id: u32, server: u32, info: &SocketInfo, event: ConnEvent) {
+    fn deliver(&mut self, conn_id: u32, server: u32, info: &Rc<SocketInfo>, event: ConnEvent) {
         let msg_id = |rt: &Runtime, seq: RequestId| {
             rt.conns
                 .get(&conn_id)
@@ -440,6 +441,7 @@ impl Runtime {
                 self.messages.insert(id, message.clone());
                 Event::Request(RequestEvent {
                     server,
+                    id,
                     request: IncomingMessage::new(crate::api::Request(message.clone())),
                     response: ServerResponse::new(crate::api::Response(message)),
                 })

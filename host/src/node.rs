@@ -182,19 +182,13 @@ impl NodeHttp {
             Wit::Listening(server) => Event::Listening { server },
             Wit::Connection((server, socket)) => Event::Connection { server, socket },
             Wit::Request(request) => {
-                let (req, res) = (request.request, request.response);
-                let req_id = call_guest!(self, |guest, store| guest
-                    .incoming_message()
-                    .call_id(store, req));
-                let res_id = call_guest!(self, |guest, store| guest
-                    .server_response()
-                    .call_id(store, res));
-                self.handles.insert(Handle::Request(req_id), req);
-                self.handles.insert(Handle::Response(res_id), res);
+                let id = request.id;
+                self.handles.insert(Handle::Request(id), request.request);
+                self.handles.insert(Handle::Response(id), request.response);
                 Event::Request {
                     server: request.server,
-                    request: crate::IncomingMessage::new(req_id),
-                    response: crate::ServerResponse::new(res_id),
+                    request: crate::IncomingMessage::new(id),
+                    response: crate::ServerResponse::new(id),
                 }
             }
             Wit::ClientError(e) => Event::ClientError {
