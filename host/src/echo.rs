@@ -2,7 +2,7 @@
 //! description of it, exactly as `node_echo.js` does on Node's `http`.
 //! The contract is `echo-contract.md`: §3 builds the JSON, §4 picks the route.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use nodehttp_core::common::latin1;
 

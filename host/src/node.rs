@@ -1,7 +1,7 @@
 //! [`NodeHttp`]: one instance of the component, and the one door through
 //! which every call into it passes.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::time::Duration;
 
 use wasmtime::component::ResourceAny;
@@ -128,7 +128,7 @@ impl NodeHttp {
         Ok(NodeHttp {
             store,
             guest,
-            handles: HashMap::new(),
+            handles: HashMap::default(),
             closed: Vec::new(),
             call_time_limit: config.call_time_limit,
             failure: None,
