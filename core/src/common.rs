@@ -42,7 +42,17 @@ pub fn has_word(value: &str, word: &str) -> bool {
 /// Decode bytes as latin1: each byte becomes the code point of the same value,
 /// as Node does for header names and values.
 pub fn latin1(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| b as char).collect()
+    let mut text = String::with_capacity(bytes.len());
+    push_latin1(&mut text, bytes);
+    text
+}
+
+/// Append `bytes` decoded as latin1; ASCII (the common case) is copied as is.
+pub fn push_latin1(text: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(ascii) if ascii.is_ascii() => text.push_str(ascii),
+        _ => text.extend(bytes.iter().map(|&b| char::from(b))),
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use crate::error::{ParseError, ParseErrorCode as Code};
 use crate::incoming::IncomingHeaders;
-use crate::parse::{parse_trailers, ParserOptions};
+use crate::parse::{ParserOptions, TrailerParser};
 
 /// Node's limit on the chunk extensions of one chunk (`kMaxChunkExtensionsSize`
 /// in `node_http_parser.cc`): name and value bytes, quotes included.
@@ -132,8 +132,10 @@ struct Chunked {
     size: u64,
     /// Extension bytes of the current chunk, for Node's limit.
     extensions: usize,
-    /// The trailer section read so far.
+    /// The trailer section read so far (its lines are parsed as they
+    /// complete; an incomplete one is kept here until it is).
     trailers: Vec<u8>,
+    trailer_parser: Option<TrailerParser>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -176,6 +178,7 @@ impl Chunked {
             size: 0,
             extensions: 0,
             trailers: Vec::new(),
+            trailer_parser: None,
         }
     }
 
@@ -213,8 +216,9 @@ impl Chunked {
         }
     }
 
-    /// The trailer section is buffered until its empty line arrives, then parsed
-    /// with the header rules.
+    /// The trailer section is buffered until its empty line arrives; its lines
+    /// are parsed with the header rules as each completes, so bytes arriving
+    /// one at a time are not read again and again.
     fn trailers(
         &mut self,
         buf: &[u8],
@@ -223,7 +227,10 @@ impl Chunked {
     ) -> Result<Decoded, ParseError> {
         let before = self.trailers.len();
         self.trailers.extend_from_slice(&buf[pos..]);
-        match parse_trailers(&self.trailers, opts)? {
+        let parser = self
+            .trailer_parser
+            .get_or_insert_with(|| TrailerParser::new(opts));
+        match parser.parse(&self.trailers, opts)? {
             None => Ok(Decoded {
                 consumed: buf.len(),
                 data: buf.len()..buf.len(),
@@ -232,6 +239,7 @@ impl Chunked {
             Some((trailers, used)) => {
                 let consumed = pos + used.saturating_sub(before);
                 self.trailers = Vec::new();
+                self.trailer_parser = None;
                 Ok(Decoded {
                     consumed,
                     data: consumed..consumed,
@@ -425,7 +433,14 @@ mod tests {
                 body.extend_from_slice(&slice[d.data.clone()]);
                 let used = to - slice.len() + d.consumed;
                 if let Some(trailers) = d.end {
-                    return Ok(Some((body, trailers.raw().to_vec(), used)));
+                    return Ok(Some((
+                        body,
+                        trailers
+                            .raw()
+                            .map(|(n, v)| (n.to_string(), v.to_string()))
+                            .collect(),
+                        used,
+                    )));
                 }
                 slice = &slice[d.consumed..];
                 if d.consumed == 0 {

@@ -5,6 +5,10 @@
 //! (and `message.trailers`): lower-case names in order of first occurrence, with
 //! `_addHeaderLine`'s duplicate rules applied.
 
+use std::ops::Range;
+
+use crate::common;
+
 /// One value of `message.headers`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum IncomingValue {
@@ -78,10 +82,24 @@ impl Duplicates {
     }
 }
 
+/// One header line: where its name and its value lie in [`IncomingHeaders`]'s
+/// text.
+#[derive(Clone, Debug, PartialEq)]
+struct Line {
+    name: Range<usize>,
+    value: Range<usize>,
+}
+
 /// Header (or trailer) lines of one incoming message.
+///
+/// Every name and value is kept back to back in one string, with the lines
+/// as ranges of it: a parsed head costs two allocations however many lines
+/// it has, and the per-line strings are only made if the application asks
+/// for them ([`Self::merged`], [`Self::raw_flat`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IncomingHeaders {
-    raw: Vec<(String, String)>,
+    text: String,
+    lines: Vec<Line>,
     /// How many leading lines `merged` uses; `None` = all. Node's `maxHeadersCount`
     /// trims `message.headers` to exactly that; `rawHeaders` is cut more loosely
     /// (see [`raw_lines_kept`]).
@@ -110,30 +128,59 @@ impl IncomingHeaders {
         Self::default()
     }
 
-    /// Append a line in wire order; `value` is already trimmed of OWS.
-    pub fn push(&mut self, name: String, value: String) {
-        self.raw.push((name, value));
+    /// Room for `lines` more lines with `text_len` more bytes of names and
+    /// values in all, so that pushing them allocates no further.
+    pub(crate) fn reserve(&mut self, (lines, text_len): (usize, usize)) {
+        self.lines.reserve(lines);
+        self.text.reserve(text_len);
     }
 
-    /// `message.rawHeaders` as (name, value) pairs, names in their wire case.
-    pub fn raw(&self) -> &[(String, String)] {
-        &self.raw
+    /// Append a line in wire order; `value` is already trimmed of OWS.
+    pub fn push(&mut self, name: &str, value: &str) {
+        let start = self.text.len();
+        self.text.push_str(name);
+        let mid = self.text.len();
+        self.text.push_str(value);
+        self.lines.push(Line {
+            name: start..mid,
+            value: mid..self.text.len(),
+        });
+    }
+
+    /// [`Self::push`] from the wire's bytes, decoded as latin1.
+    pub(crate) fn push_latin1(&mut self, name: &[u8], value: &[u8]) {
+        let start = self.text.len();
+        common::push_latin1(&mut self.text, name);
+        let mid = self.text.len();
+        common::push_latin1(&mut self.text, value);
+        self.lines.push(Line {
+            name: start..mid,
+            value: mid..self.text.len(),
+        });
+    }
+
+    /// `message.rawHeaders` as (name, value) pairs in wire order, names in
+    /// their wire case.
+    pub fn raw(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        self.lines.iter().map(|line| self.line(line))
     }
 
     /// `message.rawHeaders` as Node's flat list `[name, value, name, value, ...]`.
     pub fn raw_flat(&self) -> Vec<String> {
-        self.raw
-            .iter()
-            .flat_map(|(name, value)| [name.clone(), value.clone()])
-            .collect()
+        let mut flat = Vec::with_capacity(2 * self.lines.len());
+        for (name, value) in self.raw() {
+            flat.push(name.to_owned());
+            flat.push(value.to_owned());
+        }
+        flat
     }
 
     pub fn len(&self) -> usize {
-        self.raw.len()
+        self.lines.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.raw.is_empty()
+        self.lines.is_empty()
     }
 
     /// Apply Node's `maxHeaderPairs`: only the first `entries` items of the flat
@@ -143,19 +190,29 @@ impl IncomingHeaders {
     /// when unset Node uses 2000 entries, i.e. 1000 lines.
     pub fn limit_merged(&mut self, entries: usize) {
         self.merged_lines = (entries > 0).then(|| entries.div_ceil(2));
-        self.raw.truncate(raw_lines_kept(self.raw.len(), entries));
+        self.lines
+            .truncate(raw_lines_kept(self.lines.len(), entries));
+        let used = self.lines.last().map_or(0, |line| line.value.end);
+        self.text.truncate(used);
     }
 
     /// Node's `message.headers`: lower-case names in order of first occurrence,
     /// duplicates folded by Node's rules.
     pub fn merged(&self) -> Vec<(String, IncomingValue)> {
-        let mut out: Vec<(String, IncomingValue)> = Vec::new();
+        let mut out: Vec<(String, IncomingValue)> = Vec::with_capacity(self.lines.len());
         for (name, value) in self.counted() {
-            let lower = name.to_ascii_lowercase();
-            let rule = Duplicates::of(&lower);
-            match out.iter_mut().find(|(seen, _)| *seen == lower) {
-                Some((_, merged)) => rule.add(merged, value),
-                None => out.push((lower, rule.first(value))),
+            // Names are compared ASCII-case-insensitively, as lower-casing
+            // them with `to_ascii_lowercase` would, without a copy per line.
+            match out
+                .iter_mut()
+                .find(|(seen, _)| seen.eq_ignore_ascii_case(name))
+            {
+                Some((seen, merged)) => Duplicates::of(seen).add(merged, value),
+                None => {
+                    let lower = name.to_ascii_lowercase();
+                    let first = Duplicates::of(&lower).first(value);
+                    out.push((lower, first));
+                }
             }
         }
         out
@@ -178,11 +235,13 @@ impl IncomingHeaders {
 
     /// The lines `message.headers` is built from.
     fn counted(&self) -> impl Iterator<Item = (&str, &str)> {
-        let n = self.merged_lines.unwrap_or(self.raw.len());
-        self.raw
-            .iter()
-            .take(n)
-            .map(|(name, value)| (name.as_str(), value.as_str()))
+        let n = self.merged_lines.unwrap_or(self.lines.len());
+        self.raw().take(n)
+    }
+
+    fn line(&self, line: &Line) -> (&str, &str) {
+        let part = |range: &Range<usize>| self.text.get(range.clone()).unwrap_or_default();
+        (part(&line.name), part(&line.value))
     }
 }
 
@@ -193,7 +252,7 @@ mod tests {
     fn headers(lines: &[(&str, &str)]) -> IncomingHeaders {
         let mut h = IncomingHeaders::new();
         for (n, v) in lines {
-            h.push(n.to_string(), v.to_string());
+            h.push(n, v);
         }
         h
     }
@@ -260,6 +319,7 @@ mod tests {
         assert_eq!(h.get("a"), Some(single("1")));
         assert_eq!(h.get("d"), None);
         assert_eq!(h.raw().len(), 5);
+        assert_eq!(h.raw().last(), Some(("a", "5")));
         h.limit_merged(3);
         assert_eq!(h.merged().len(), 2);
         h.limit_merged(0);

@@ -6,6 +6,12 @@
 //! Sans-IO: serialized bytes collect in [`OutgoingMessage::output`], which the
 //! connection drains; the `Date` value is passed in by the caller, since the
 //! core reads no clock (see [`crate::date::http_date`]).
+//!
+//! This is the per-response hot path, so the head is written straight into
+//! one byte buffer (which then becomes the output buffer) with no `format!`
+//! and no per-header allocation; the bytes are exactly Node's.
+
+use std::borrow::Cow;
 
 use crate::common::has_word;
 use crate::common::{is_http_token, is_invalid_header_value};
@@ -15,6 +21,10 @@ use crate::status_codes::status_text;
 /// The writable stream's default `highWaterMark`: `write()` returns false once
 /// this many bytes wait in the output.
 pub const HIGH_WATER_MARK: usize = 16 * 1024;
+
+/// Room for a typical head (status line, a few app headers, `Date`,
+/// `Connection`, `Keep-Alive`, framing), so composing it allocates once.
+const HEAD_CAPACITY: usize = 256;
 
 /// A header value as `setHeader` stores it: Node keeps the JavaScript value
 /// and only turns it into header lines when the head is written.
@@ -46,11 +56,11 @@ impl HeaderValue {
 /// Rust's `{:e}` already gives the shortest digits that round-trip, as the
 /// spec requires; only the placement of the decimal point differs.
 pub fn js_number_to_string(n: f64) -> String {
+    if let Some(int) = Digits::of_integral(n) {
+        return int.as_str().to_string();
+    }
     if n.is_nan() {
         return "NaN".to_string();
-    }
-    if n == 0.0 {
-        return "0".to_string(); // also -0
     }
     let sign = if n < 0.0 { "-" } else { "" };
     if n.is_infinite() {
@@ -83,6 +93,104 @@ pub fn js_number_to_string(n: f64) -> String {
     format!("{sign}{body}")
 }
 
+/// The digits of an integer (decimal or hexadecimal) in a stack buffer: numbers on
+/// the hot path (`Content-Length`, `Keep-Alive`, chunk sizes) without
+/// `format!` or an allocation.
+struct Digits {
+    buf: [u8; 21],
+    start: usize,
+}
+
+impl Digits {
+    /// `n` in base `radix` (10 or 16, lower-case digits), `-` first if negative.
+    fn new(n: u64, radix: u64, negative: bool) -> Self {
+        let mut d = Digits {
+            buf: [0; 21],
+            start: 21,
+        };
+        let mut rest = n;
+        loop {
+            d.start -= 1;
+            d.buf[d.start] = b"0123456789abcdef"[(rest % radix) as usize];
+            rest /= radix;
+            if rest == 0 {
+                break;
+            }
+        }
+        if negative {
+            d.start -= 1;
+            d.buf[d.start] = b'-';
+        }
+        d
+    }
+
+    fn decimal(n: u64) -> Self {
+        Self::new(n, 10, false)
+    }
+
+    fn hex(n: u64) -> Self {
+        Self::new(n, 16, false)
+    }
+
+    /// An integral `f64` as JavaScript writes it, for the magnitudes where
+    /// that is its plain decimal digits (below 2^53 every integer is exact;
+    /// -0 is `0`). `None` for anything else.
+    fn of_integral(n: f64) -> Option<Self> {
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+        if n.fract() != 0.0 || !(-EXACT..=EXACT).contains(&n) {
+            return None;
+        }
+        Some(Self::new(n.abs() as u64, 10, n < 0.0))
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits and `-` are ever written.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
+/// Append a head or trailer string as Node's `'latin1'` encoding writes it:
+/// every char (all are at most U+00FF once validated) is one byte.
+fn extend_latin1(out: &mut Vec<u8>, s: &str) {
+    if s.is_ascii() {
+        out.extend_from_slice(s.as_bytes());
+    } else {
+        out.extend(s.chars().map(|c| c as u32 as u8));
+    }
+}
+
+/// Append one header line, `name: value\r\n`.
+fn extend_line(out: &mut Vec<u8>, name: &str, value: &str) {
+    extend_latin1(out, name);
+    out.extend_from_slice(b": ");
+    extend_latin1(out, value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `name.toLowerCase() === lower` (`lower` an ASCII lower-case name), as
+/// Node compares header names: no allocation unless `name` is not ASCII
+/// (JavaScript lower-cases e.g. the Kelvin sign U+212A to `k`).
+fn is_name(name: &str, lower: &str) -> bool {
+    if name.is_ascii() {
+        name.eq_ignore_ascii_case(lower)
+    } else {
+        name.to_lowercase() == lower
+    }
+}
+
+/// Two names equal once lower-cased, as two keys of `kOutHeaders`.
+fn same_name(stored: &str, name: &str) -> bool {
+    if stored.is_ascii() && name.is_ascii() {
+        stored.eq_ignore_ascii_case(name)
+    } else {
+        stored.to_lowercase() == name.to_lowercase()
+    }
+}
+
 /// A JavaScript array index (`"0"`, `"17"`, never `"017"`): such object keys
 /// enumerate before all others, in numeric order, so `setHeader('1', ..)`
 /// comes first on the wire however late it was set.
@@ -96,13 +204,19 @@ fn array_index(key: &str) -> Option<u32> {
     key.parse::<u32>().ok().filter(|&i| i != u32::MAX)
 }
 
-/// One stored header: the lower-cased key, the name as the caller spelled it,
-/// the value.
+/// One stored header: the name as the caller spelled it (its lower-cased
+/// form is the store's key), the value.
 #[derive(Clone, Debug)]
 struct Entry {
-    key: String,
     name: String,
     value: HeaderValue,
+}
+
+impl Entry {
+    /// The store's key (`name.toLowerCase()`).
+    fn key(&self) -> String {
+        self.name.to_lowercase()
+    }
 }
 
 /// The `setHeader` store (Node's `kOutHeaders`): one entry per lower-cased
@@ -121,14 +235,13 @@ impl OutgoingHeaders {
         if value.has_invalid_char() {
             return Err(NodeError::invalid_char(name));
         }
-        let key = name.to_lowercase();
-        match self.entries.iter_mut().find(|e| e.key == key) {
+        match self.entries.iter_mut().find(|e| same_name(&e.name, name)) {
             Some(entry) => {
-                entry.name = name.to_string();
+                entry.name.clear();
+                entry.name.push_str(name);
                 entry.value = value;
             }
             None => self.entries.push(Entry {
-                key,
                 name: name.to_string(),
                 value,
             }),
@@ -137,20 +250,20 @@ impl OutgoingHeaders {
     }
 
     pub fn get(&self, name: &str) -> Option<&HeaderValue> {
-        let key = name.to_lowercase();
-        self.entries.iter().find(|e| e.key == key).map(|e| &e.value)
+        self.entries
+            .iter()
+            .find(|e| same_name(&e.name, name))
+            .map(|e| &e.value)
     }
 
     /// `getHeaderNames()`: lower-cased, in JavaScript key order.
     pub fn names(&self) -> Vec<String> {
-        self.ordered().map(|e| e.key.clone()).collect()
+        self.ordered().map(Entry::key).collect()
     }
 
     /// `getHeaders()`: lower-cased names with their values, in key order.
     pub fn entries(&self) -> Vec<(String, HeaderValue)> {
-        self.ordered()
-            .map(|e| (e.key.clone(), e.value.clone()))
-            .collect()
+        self.ordered().map(|e| (e.key(), e.value.clone())).collect()
     }
 
     /// The names as the caller spelled them, with their values, in key order:
@@ -167,18 +280,25 @@ impl OutgoingHeaders {
 
     /// Deletes the header; true if it was there.
     pub fn remove(&mut self, name: &str) -> bool {
-        let key = name.to_lowercase();
         let before = self.entries.len();
-        self.entries.retain(|e| e.key != key);
+        self.entries.retain(|e| !same_name(&e.name, name));
         self.entries.len() != before
     }
 
     /// Entries in JavaScript's own-key order: array indices ascending, then
-    /// the rest in insertion order.
+    /// the rest in insertion order. Allocates only if there are array indices.
     fn ordered(&self) -> impl Iterator<Item = &Entry> {
-        let mut refs: Vec<&Entry> = self.entries.iter().collect();
-        refs.sort_by_key(|e| array_index(&e.key).map_or((1, 0), |i| (0, i)));
-        refs.into_iter()
+        let mut indices: Vec<(u32, &Entry)> = self
+            .entries
+            .iter()
+            .filter_map(|e| array_index(&e.name).map(|i| (i, e)))
+            .collect();
+        indices.sort_by_key(|&(i, _)| i);
+        let rest = self
+            .entries
+            .iter()
+            .filter(|e| array_index(&e.name).is_none());
+        indices.into_iter().map(|(_, e)| e).chain(rest)
     }
 }
 
@@ -213,7 +333,6 @@ pub struct ResponseContext {
 /// What `_storeHeader` notices while writing the header lines (its `state`).
 #[derive(Default)]
 struct HeadState {
-    header: String,
     connection: bool,
     cont_len: bool,
     te: bool,
@@ -222,12 +341,46 @@ struct HeadState {
     trailer: bool,
 }
 
+/// The headers whose lines steer `_storeHeader` (Node's `matchHeader`).
+#[derive(Clone, Copy)]
+enum Steering {
+    Connection,
+    TransferEncoding,
+    ContentLength,
+    Date,
+    Expect,
+    Trailer,
+    KeepAlive,
+}
+
+impl Steering {
+    const ALL: [(&'static str, Steering); 7] = [
+        ("connection", Steering::Connection),
+        ("transfer-encoding", Steering::TransferEncoding),
+        ("content-length", Steering::ContentLength),
+        ("date", Steering::Date),
+        ("expect", Steering::Expect),
+        ("trailer", Steering::Trailer),
+        ("keep-alive", Steering::KeepAlive),
+    ];
+
+    /// Header names are validated tokens here, so ASCII case-folding is
+    /// Node's `toLowerCase()`.
+    fn of(name: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .find(|(lower, _)| name.eq_ignore_ascii_case(lower))
+            .map(|&(_, s)| s)
+    }
+}
+
 /// A ServerResponse: Node's `OutgoingMessage` state machine in the server
 /// role. Field names follow Node's properties.
 #[derive(Clone, Debug)]
 pub struct OutgoingMessage {
     status_code: u16,
-    status_message: Option<String>,
+    /// Borrowed from the status table unless the app set its own.
+    status_message: Option<Cow<'static, str>>,
     send_date: bool,
     headers: OutgoingHeaders,
     /// `kOutHeaders !== null`: once `setHeader` succeeded, `writeHead` merges
@@ -246,10 +399,11 @@ pub struct OutgoingMessage {
     content_length: Option<usize>,
     chunked_encoding: bool,
     last: bool,
-    /// `_trailer`: serialized trailer lines for the last chunk.
-    trailer: String,
-    /// `_header`: the composed head, once `writeHead` ran.
-    header: Option<String>,
+    /// `_trailer`: serialized trailer lines (latin1) for the last chunk.
+    trailer: Vec<u8>,
+    /// `_header`: the composed head (latin1), once `writeHead` ran; emptied
+    /// when its bytes move to `output`.
+    header: Option<Vec<u8>>,
     /// `_headerSent`: the head went to `output`.
     header_sent: bool,
     finished: bool,
@@ -277,7 +431,7 @@ impl OutgoingMessage {
             content_length: None,
             chunked_encoding: false,
             last: false,
-            trailer: String::new(),
+            trailer: Vec::new(),
             header: None,
             header_sent: false,
             finished: false,
@@ -301,7 +455,7 @@ impl OutgoingMessage {
     }
 
     pub fn set_status_message(&mut self, m: String) {
-        self.status_message = Some(m);
+        self.status_message = Some(Cow::Owned(m));
     }
 
     pub fn send_date(&self) -> bool {
@@ -344,12 +498,14 @@ impl OutgoingMessage {
         if self.header.is_some() {
             return Err(NodeError::headers_sent("remove"));
         }
-        match name.to_lowercase().as_str() {
-            "connection" => self.removed_connection = true,
-            "content-length" => self.removed_cont_len = true,
-            "transfer-encoding" => self.removed_te = true,
-            "date" => self.send_date = false,
-            _ => {}
+        if is_name(name, "connection") {
+            self.removed_connection = true;
+        } else if is_name(name, "content-length") {
+            self.removed_cont_len = true;
+        } else if is_name(name, "transfer-encoding") {
+            self.removed_te = true;
+        } else if is_name(name, "date") {
+            self.send_date = false;
         }
         self.headers.remove(name);
         Ok(())
@@ -378,26 +534,25 @@ impl OutgoingMessage {
             ));
         }
         match message {
-            Some(m) => self.status_message = Some(m.to_string()),
+            Some(m) => self.status_message = Some(Cow::Owned(m.to_string())),
             None if self
                 .status_message
                 .as_deref()
                 .is_some_and(|m| !m.is_empty()) => {}
-            None => self.status_message = Some(status_text(code).unwrap_or("unknown").to_string()),
+            None => {
+                self.status_message = Some(Cow::Borrowed(status_text(code).unwrap_or("unknown")))
+            }
         }
         self.status_code = code;
 
-        let (lines, validate) = if self.headers_touched {
+        if self.headers_touched {
             for (name, value) in headers.iter().filter(|(name, _)| !name.is_empty()) {
                 self.set_header(name, value.clone())?;
             }
-            (self.headers.raw_entries(), false)
-        } else {
-            (headers.to_vec(), true)
-        };
+        }
 
-        let reason = self.status_message.clone().unwrap_or_default();
-        if is_invalid_header_value(&reason) {
+        let reason = self.status_message.as_deref().unwrap_or_default();
+        if is_invalid_header_value(reason) {
             return Err(NodeError::new(
                 "ERR_INVALID_CHAR",
                 "Invalid character in statusMessage",
@@ -407,8 +562,13 @@ impl OutgoingMessage {
         if code == 204 || code == 304 || (100..=199).contains(&code) {
             self.has_body = false;
         }
-        let status_line = format!("HTTP/1.1 {code} {reason}\r\n");
-        self.store_header(status_line, &lines, validate, date)
+        let mut head = Vec::with_capacity(HEAD_CAPACITY + self.content_length.unwrap_or(0));
+        head.extend_from_slice(b"HTTP/1.1 ");
+        head.extend_from_slice(Digits::decimal(u64::from(code)).as_bytes());
+        head.push(b' ');
+        extend_latin1(&mut head, reason);
+        head.extend_from_slice(b"\r\n");
+        self.store_header(head, headers, date)
     }
 
     /// `_implicitHeader()`: `writeHead(this.statusCode)`.
@@ -416,27 +576,34 @@ impl OutgoingMessage {
         self.write_head(self.status_code, None, &[], date)
     }
 
-    /// `_storeHeader(firstLine, headers)`: the header lines, then the ones
+    /// `_storeHeader(firstLine, headers)`: the header lines (the store's,
+    /// once `setHeader` was used, else `given`, validated), then the ones
     /// Node adds itself — `Date`, `Connection` (+ `Keep-Alive`), and the body
     /// framing (`Content-Length` or `Transfer-Encoding: chunked`).
     fn store_header(
         &mut self,
-        first_line: String,
-        lines: &[(String, HeaderValue)],
-        validate: bool,
+        mut header: Vec<u8>,
+        given: &[(String, HeaderValue)],
         date: &str,
     ) -> Result<(), NodeError> {
-        let mut state = HeadState {
-            header: first_line,
-            ..HeadState::default()
-        };
-        for (name, value) in lines {
-            self.process_header(&mut state, name, value, validate)?;
+        let mut state = HeadState::default();
+        if self.headers_touched {
+            // Moved out for the loop (no copy): the lines read the store
+            // while `process_header` updates the message's flags.
+            let store = std::mem::take(&mut self.headers);
+            let written = store.ordered().try_for_each(|e| {
+                self.process_header(&mut header, &mut state, &e.name, &e.value, false)
+            });
+            self.headers = store;
+            written?;
+        } else {
+            for (name, value) in given {
+                self.process_header(&mut header, &mut state, name, value, true)?;
+            }
         }
-        let mut header = state.header;
 
         if self.send_date && !state.date {
-            header.push_str(&format!("Date: {date}\r\n"));
+            extend_line(&mut header, "Date", date);
         }
 
         // Node: a 204 or 304 the app marked chunked sends no zero chunk and
@@ -452,14 +619,16 @@ impl OutgoingMessage {
             let send_keep_alive =
                 self.should_keep_alive && (state.cont_len || self.use_chunked_encoding_by_default);
             if send_keep_alive {
-                header.push_str("Connection: keep-alive\r\n");
+                header.extend_from_slice(b"Connection: keep-alive\r\n");
                 if self.keep_alive_timeout_ms > 0 && self.default_keep_alive {
-                    let secs = self.keep_alive_timeout_ms / 1000;
-                    header.push_str(&format!("Keep-Alive: timeout={secs}\r\n"));
+                    let secs = Digits::decimal(self.keep_alive_timeout_ms / 1000);
+                    header.extend_from_slice(b"Keep-Alive: timeout=");
+                    header.extend_from_slice(secs.as_bytes());
+                    header.extend_from_slice(b"\r\n");
                 }
             } else {
                 self.last = true;
-                header.push_str("Connection: close\r\n");
+                header.extend_from_slice(b"Connection: close\r\n");
             }
         }
 
@@ -472,9 +641,11 @@ impl OutgoingMessage {
             } else if let (false, false, Some(len)) =
                 (state.trailer, self.removed_cont_len, self.content_length)
             {
-                header.push_str(&format!("Content-Length: {len}\r\n"));
+                header.extend_from_slice(b"Content-Length: ");
+                header.extend_from_slice(Digits::decimal(len as u64).as_bytes());
+                header.extend_from_slice(b"\r\n");
             } else if !self.removed_te {
-                header.push_str("Transfer-Encoding: chunked\r\n");
+                header.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
                 self.chunked_encoding = true;
             } else {
                 // Both framing headers removed by the app: close-delimited.
@@ -490,12 +661,12 @@ impl OutgoingMessage {
             ));
         }
 
-        header.push_str("\r\n");
+        header.extend_from_slice(b"\r\n");
         self.header = Some(header);
         self.header_sent = false;
         // An `Expect` header goes out at once, not with the first body chunk.
         if state.expect {
-            self.send(b"");
+            self.send(&[]);
         }
         Ok(())
     }
@@ -504,6 +675,7 @@ impl OutgoingMessage {
     /// `Cookie` list of two or more becomes one line joined with `"; "`.
     fn process_header(
         &mut self,
+        header: &mut Vec<u8>,
         state: &mut HeadState,
         name: &str,
         value: &HeaderValue,
@@ -515,15 +687,18 @@ impl OutgoingMessage {
         match value {
             HeaderValue::List(items) if items.len() < 2 || !name.eq_ignore_ascii_case("cookie") => {
                 for item in items {
-                    self.store_line(state, name, item, validate)?;
+                    self.store_line(header, state, name, item, validate)?;
                 }
                 Ok(())
             }
-            HeaderValue::List(items) => self.store_line(state, name, &items.join("; "), validate),
-            HeaderValue::Text(s) => self.store_line(state, name, s, validate),
-            HeaderValue::Number(n) => {
-                self.store_line(state, name, &js_number_to_string(*n), validate)
+            HeaderValue::List(items) => {
+                self.store_line(header, state, name, &items.join("; "), validate)
             }
+            HeaderValue::Text(s) => self.store_line(header, state, name, s, validate),
+            HeaderValue::Number(n) => match Digits::of_integral(*n) {
+                Some(int) => self.store_line(header, state, name, int.as_str(), validate),
+                None => self.store_line(header, state, name, &js_number_to_string(*n), validate),
+            },
         }
     }
 
@@ -531,6 +706,7 @@ impl OutgoingMessage {
     /// that steer Node's own decisions.
     fn store_line(
         &mut self,
+        header: &mut Vec<u8>,
         state: &mut HeadState,
         name: &str,
         value: &str,
@@ -539,9 +715,9 @@ impl OutgoingMessage {
         if validate && is_invalid_header_value(value) {
             return Err(NodeError::invalid_char(name));
         }
-        state.header.push_str(&format!("{name}: {value}\r\n"));
-        match name.to_ascii_lowercase().as_str() {
-            "connection" => {
+        extend_line(header, name, value);
+        match Steering::of(name) {
+            Some(Steering::Connection) => {
                 state.connection = true;
                 self.removed_connection = false;
                 if has_word(value, "close") {
@@ -550,37 +726,46 @@ impl OutgoingMessage {
                     self.should_keep_alive = true;
                 }
             }
-            "transfer-encoding" => {
+            Some(Steering::TransferEncoding) => {
                 state.te = true;
                 self.removed_te = false;
                 if has_word(value, "chunked") {
                     self.chunked_encoding = true;
                 }
             }
-            "content-length" => {
+            Some(Steering::ContentLength) => {
                 state.cont_len = true;
                 self.removed_cont_len = false;
             }
-            "date" => state.date = true,
-            "expect" => state.expect = true,
-            "trailer" => state.trailer = true,
-            "keep-alive" => self.default_keep_alive = false,
-            _ => {}
+            Some(Steering::Date) => state.date = true,
+            Some(Steering::Expect) => state.expect = true,
+            Some(Steering::Trailer) => state.trailer = true,
+            Some(Steering::KeepAlive) => self.default_keep_alive = false,
+            None => {}
         }
         Ok(())
     }
 
     /// `_send`: the first bytes sent carry the head in front of them, in one
-    /// buffer, so the connection writes both at once. Returns `write()`'s
-    /// backpressure verdict.
-    fn send(&mut self, data: &[u8]) -> bool {
+    /// buffer, so the connection writes both at once. `parts` are written in
+    /// order. Returns `write()`'s backpressure verdict.
+    fn send(&mut self, parts: &[&[u8]]) -> bool {
         if !self.header_sent {
-            if let Some(header) = &self.header {
-                self.output.extend(latin1_bytes(header));
+            if let Some(header) = self.header.as_mut() {
+                if self.output.is_empty() {
+                    // The head's buffer (sized for the body too) becomes
+                    // the output buffer: no copy, no second allocation.
+                    std::mem::swap(&mut self.output, header);
+                } else {
+                    self.output.extend_from_slice(header);
+                }
+                header.clear();
             }
             self.header_sent = true;
         }
-        self.output.extend_from_slice(data);
+        for part in parts {
+            self.output.extend_from_slice(part);
+        }
         self.output.len() < HIGH_WATER_MARK
     }
 
@@ -607,12 +792,11 @@ impl OutgoingMessage {
             return Ok(true);
         }
         if self.chunked_encoding && !chunk.is_empty() {
-            let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
-            framed.extend_from_slice(chunk);
-            framed.extend_from_slice(b"\r\n");
-            Ok(self.send(&framed))
+            // RFC 9112 §7.1: chunk-size (hex) CRLF chunk-data CRLF.
+            let size = Digits::hex(chunk.len() as u64);
+            Ok(self.send(&[size.as_bytes(), b"\r\n", chunk, b"\r\n"]))
         } else {
-            Ok(self.send(chunk))
+            Ok(self.send(&[chunk]))
         }
     }
 
@@ -633,10 +817,12 @@ impl OutgoingMessage {
         }
 
         if self.has_body && self.chunked_encoding {
-            let last_chunk = format!("0\r\n{}\r\n", self.trailer);
-            self.send(&latin1_bytes(&last_chunk));
+            // The last chunk, then the trailer section and its empty line.
+            let trailer = std::mem::take(&mut self.trailer);
+            self.send(&[b"0\r\n", &trailer, b"\r\n"]);
+            self.trailer = trailer;
         } else if !self.header_sent || data.is_some() {
-            self.send(b"");
+            self.send(&[]);
         }
         self.finished = true;
         Ok(())
@@ -647,7 +833,7 @@ impl OutgoingMessage {
         if self.header.is_none() {
             self.implicit_header(date)?;
         }
-        self.send(b"");
+        self.send(&[]);
         Ok(())
     }
 
@@ -669,7 +855,7 @@ impl OutgoingMessage {
                     format!("Invalid character in trailer content [\"{field}\"]"),
                 ));
             }
-            self.trailer.push_str(&format!("{field}: {value}\r\n"));
+            extend_line(&mut self.trailer, field, value);
         }
         Ok(())
     }
@@ -689,12 +875,6 @@ impl OutgoingMessage {
         self.last
     }
 
-    /// Marks this as the connection's last message, as Node's server does to
-    /// pending responses when the client half-closes (`socketOnEnd`).
-    pub fn mark_last(&mut self) {
-        self.last = true;
-    }
-
     /// Serialized bytes not yet taken by the connection, in order; the
     /// caller drains from the front.
     pub fn output(&mut self) -> &mut Vec<u8> {
@@ -708,12 +888,6 @@ impl OutgoingMessage {
 
 fn write_after_end() -> NodeError {
     NodeError::new("ERR_STREAM_WRITE_AFTER_END", "write after end")
-}
-
-/// A head or trailer string to bytes, as Node's `'latin1'` encoding writes
-/// it: every char (all are at most U+00FF once validated) is one byte.
-fn latin1_bytes(s: &str) -> Vec<u8> {
-    s.chars().map(|c| c as u32 as u8).collect()
 }
 
 #[cfg(test)]
@@ -957,6 +1131,10 @@ mod tests {
             (123e-20, "1.23e-18"),
             (5e-324, "5e-324"),
             (f64::MAX, "1.7976931348623157e+308"),
+            (-42.0, "-42"),
+            (9007199254740992.0, "9007199254740992"),
+            (-9007199254740992.0, "-9007199254740992"),
+            (9007199254740994.0, "9007199254740994"),
         ];
         for (n, want) in cases {
             assert_eq!(js_number_to_string(n), want, "{n}");
@@ -1018,6 +1196,30 @@ mod tests {
         res.write(b"ab", DATE).unwrap();
         res.end(Some(b"cd"), DATE).unwrap();
         assert_wire(&mut res, "HTTP/1.1 200 OK\r\nDate: <date>\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n2\r\ncd\r\n0\r\n\r\n");
+    }
+
+    #[test]
+    fn chunk_sizes_are_lower_case_hex() {
+        // res.flushHeaders(); res.write('x'.repeat(26)); res.write('y'.repeat(4096))
+        let mut res = res11();
+        res.flush_headers(DATE).unwrap();
+        res.output().clear();
+        res.write(&[b'x'; 26], DATE).unwrap();
+        res.write(&[b'y'; 4096], DATE).unwrap();
+        let out = res.output().split_off(0);
+        assert!(out.starts_with(b"1a\r\nxxx"));
+        assert_eq!(&out[26 + 4..26 + 4 + 6], b"\r\n1000");
+    }
+
+    #[test]
+    fn integral_numbers_are_written_without_formatting() {
+        // res.setHeader('X-N', -42); res.setHeader('Content-Length', 1); res.end('x')
+        let mut res = res11();
+        res.set_header("X-N", HeaderValue::Number(-42.0)).unwrap();
+        res.set_header("Content-Length", HeaderValue::Number(1.0))
+            .unwrap();
+        res.end(Some(b"x"), DATE).unwrap();
+        assert_wire(&mut res, "HTTP/1.1 200 OK\r\nX-N: -42\r\nContent-Length: 1\r\nDate: <date>\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\nx");
     }
 
     #[test]

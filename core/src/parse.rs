@@ -1,15 +1,19 @@
 //! Message heads as Node's parser (llhttp 9, strict unless `insecure`) reads them:
 //! the request line, header and trailer fields, and the limits Node puts on them.
 //!
-//! Parsing is stateless over a growing buffer: the caller passes everything it has
+//! Parsing works over a growing buffer: the caller passes everything it has
 //! buffered so far and gets `Ok(None)` until the head is complete. Every byte seen
 //! is validated as it arrives, and the header size is counted over incomplete heads
 //! too, so a peer that never ends its head is refused once it reaches the limit.
+//! [`HeadParser`] keeps its place between calls (complete lines are not read
+//! again); [`parse_request_head`] is the same from scratch.
 //!
 //! Node counts a head's size as llhttp delivers it: the request target, and every
 //! header name and value (value bytes from the first non-whitespace byte, trailing
 //! whitespace included), with no separators or line ends. Trailers are counted
 //! afresh. A total of `max_header_size` or more is `HPE_HEADER_OVERFLOW` (431).
+
+use std::borrow::Cow;
 
 use crate::common::{is_token_byte, latin1};
 use crate::decode::Decoder;
@@ -65,59 +69,128 @@ pub struct RequestHead {
 /// `Ok(None)`: need more bytes (the limits are not exceeded so far).
 /// `Ok(Some((head, consumed)))`: the head is complete and took `consumed` bytes,
 /// including any empty lines llhttp skips before a request line.
+///
+/// Stateless: each call reads `buf` from its start. A connection that calls
+/// again as bytes arrive should keep a [`HeadParser`] instead.
 pub fn parse_request_head(
     buf: &[u8],
     opts: &ParserOptions,
 ) -> Result<Option<(RequestHead, usize)>, ParseError> {
-    let mut size = HeaderSize::new(opts.max_header_size);
-    let Some(line) = parse_request_line(buf, &mut size, opts)? else {
-        return Ok(None);
-    };
-    let Some(fields) = parse_fields(
-        &buf[line.end..],
-        Section::Head,
-        &mut size,
-        FieldFlags::default(),
-        opts,
-    )?
-    else {
-        return Ok(None);
-    };
-    let flags = fields.flags;
-    let mut headers = fields.headers;
-    headers.limit_merged(opts.max_headers_count);
-    let connect = line.method == "CONNECT";
-    let head = RequestHead {
-        method: line.method.to_owned(),
-        url: latin1(&buf[line.url]),
-        version_major: line.major,
-        version_minor: line.minor,
-        headers,
-        body: request_body(&flags, connect, opts)?,
-        keep_alive: flags.keep_alive(line.major, line.minor),
-        upgrade: connect || (flags.upgrade && flags.connection_upgrade),
-    };
-    Ok(Some((head, line.end + fields.consumed)))
+    HeadParser::new().parse(buf, opts)
 }
 
-/// Parse a chunked body's trailer section (after the `0` chunk line) from the
-/// start of `buf`, with the header rules and a fresh size count. Node applies
-/// no `maxHeadersCount` to trailers.
-pub(crate) fn parse_trailers(
-    buf: &[u8],
-    opts: &ParserOptions,
-) -> Result<Option<(IncomingHeaders, usize)>, ParseError> {
-    let mut size = HeaderSize::new(opts.max_header_size);
-    // The message is chunked, so llhttp still has both flags set here.
-    let flags = FieldFlags {
-        transfer_encoding: true,
-        chunked: true,
-        ..FieldFlags::default()
-    };
-    Ok(
-        parse_fields(buf, Section::Trailers, &mut size, flags, opts)?
-            .map(|fields| (fields.headers, fields.consumed)),
-    )
+/// [`parse_request_head`] over a buffer that grows between calls, without
+/// reading again what an earlier call already read: it resumes at the first
+/// header line that was not complete. A peer sending its head a byte at a
+/// time then costs time linear in the head's size (each line is re-read
+/// only while it is incomplete), not quadratic in it.
+#[derive(Debug, Default)]
+pub struct HeadParser {
+    /// The request line, once complete, and the fields read after it.
+    progress: Option<(RequestLine, Fields)>,
+    /// How much of the buffer the last call saw.
+    seen: usize,
+}
+
+impl HeadParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parse on. `buf` must start with what the previous call was given (if it
+    /// returned `Ok(None)`); after a complete head or an error the parser
+    /// starts afresh, as it also does if `buf` is shorter than before.
+    pub fn parse(
+        &mut self,
+        buf: &[u8],
+        opts: &ParserOptions,
+    ) -> Result<Option<(RequestHead, usize)>, ParseError> {
+        if buf.len() < self.seen {
+            self.progress = None;
+        }
+        self.seen = buf.len();
+        let result = self.parse_on(buf, opts);
+        if !matches!(result, Ok(None)) {
+            *self = Self::default();
+        }
+        result
+    }
+
+    fn parse_on(
+        &mut self,
+        buf: &[u8],
+        opts: &ParserOptions,
+    ) -> Result<Option<(RequestHead, usize)>, ParseError> {
+        let (line, fields) = match &mut self.progress {
+            Some(progress) => progress,
+            None => {
+                let mut size = HeaderSize::new(opts.max_header_size);
+                let Some(line) = parse_request_line(buf, &mut size, opts)? else {
+                    return Ok(None);
+                };
+                let fields = Fields::new(Section::Head, FieldFlags::default(), size);
+                self.progress.insert((line, fields))
+            }
+        };
+        let Some(consumed) = fields.parse(buf.get(line.end..).unwrap_or_default(), opts)? else {
+            return Ok(None);
+        };
+        let Some((line, fields)) = self.progress.take() else {
+            return Ok(None);
+        };
+        let flags = fields.flags;
+        let mut headers = fields.headers;
+        headers.limit_merged(opts.max_headers_count);
+        let connect = line.method == "CONNECT";
+        let head = RequestHead {
+            method: line.method.to_owned(),
+            url: latin1(buf.get(line.url).unwrap_or_default()),
+            version_major: line.major,
+            version_minor: line.minor,
+            headers,
+            body: request_body(&flags, connect, opts)?,
+            keep_alive: flags.keep_alive(line.major, line.minor),
+            upgrade: connect || (flags.upgrade && flags.connection_upgrade),
+        };
+        Ok(Some((head, line.end + consumed)))
+    }
+}
+
+/// A chunked body's trailer section (after the `0` chunk line), read with the
+/// header rules and a fresh size count as its bytes arrive; like
+/// [`HeadParser`], each call resumes at the first incomplete line. Node
+/// applies no `maxHeadersCount` to trailers.
+#[derive(Debug)]
+pub(crate) struct TrailerParser {
+    fields: Fields,
+}
+
+impl TrailerParser {
+    pub(crate) fn new(opts: &ParserOptions) -> Self {
+        // The message is chunked, so llhttp still has both flags set here.
+        let flags = FieldFlags {
+            transfer_encoding: true,
+            chunked: true,
+            ..FieldFlags::default()
+        };
+        let size = HeaderSize::new(opts.max_header_size);
+        TrailerParser {
+            fields: Fields::new(Section::Trailers, flags, size),
+        }
+    }
+
+    /// Parse on; `buf` is the section from its start, grown since the last
+    /// call. `Ok(Some((trailers, consumed)))` once its empty line is read.
+    pub(crate) fn parse(
+        &mut self,
+        buf: &[u8],
+        opts: &ParserOptions,
+    ) -> Result<Option<(IncomingHeaders, usize)>, ParseError> {
+        Ok(self
+            .fields
+            .parse(buf, opts)?
+            .map(|consumed| (std::mem::take(&mut self.fields.headers), consumed)))
+    }
 }
 
 /// llhttp's `llhttp__after_headers_complete` for a request.
@@ -151,6 +224,7 @@ fn request_body(
 }
 
 /// Node's running header byte count (`header_nread_` in `node_http_parser.cc`).
+#[derive(Debug)]
 struct HeaderSize {
     total: usize,
     max: usize,
@@ -230,6 +304,7 @@ fn method_allowed(method: &str, protocol: &[u8]) -> Result<(), ParseError> {
     }
 }
 
+#[derive(Debug)]
 struct RequestLine {
     method: &'static str,
     url: std::ops::Range<usize>,
@@ -534,7 +609,7 @@ fn scan_url(buf: &[u8], start: usize, connect: bool) -> Result<UrlScan, ParseErr
 // ---------------------------------------------------------------------------
 // Header and trailer fields
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Section {
     /// After a start line: a first line starting with SP is `HPE_UNEXPECTED_SPACE`.
     Head,
@@ -567,67 +642,104 @@ impl FieldFlags {
     }
 }
 
+/// Header or trailer fields as far as they are read: every complete line,
+/// and where the next one starts.
+#[derive(Debug)]
 struct Fields {
+    section: Section,
     headers: IncomingHeaders,
     flags: FieldFlags,
-    consumed: usize,
+    /// The size count after the last complete line.
+    size: HeaderSize,
+    /// Where the next line starts, from the start of the section.
+    pos: usize,
 }
 
-/// Header fields up to and including the empty line that ends them.
-fn parse_fields(
-    buf: &[u8],
-    section: Section,
-    size: &mut HeaderSize,
-    mut flags: FieldFlags,
-    opts: &ParserOptions,
-) -> Result<Option<Fields>, ParseError> {
-    let mut headers = IncomingHeaders::new();
-    let mut pos = 0;
-    if section == Section::Head && buf.first() == Some(&b' ') {
-        if !opts.insecure {
-            return Err(ParseError::new(
-                Code::UnexpectedSpace,
-                "Unexpected space after start line",
-            ));
+impl Fields {
+    fn new(section: Section, flags: FieldFlags, size: HeaderSize) -> Self {
+        Fields {
+            section,
+            headers: IncomingHeaders::new(),
+            flags,
+            size,
+            pos: 0,
         }
-        pos = 1;
     }
-    loop {
-        let end = match (buf.get(pos), buf.get(pos + 1)) {
-            (None, _) | (Some(b'\r'), None) => return Ok(None),
-            (Some(b'\r'), Some(b'\n')) => Some(pos + 2),
-            (Some(b'\r'), Some(_)) if opts.insecure => Some(pos + 1),
-            (Some(b'\r'), Some(_)) => {
-                return Err(ParseError::new(Code::Strict, "Expected LF after headers"))
+
+    /// Read lines from `self.pos` on, up to and including the empty line that
+    /// ends the section: `Ok(Some(consumed))` then. `Ok(None)` keeps every
+    /// complete line and rewinds to the start of the incomplete one.
+    fn parse(&mut self, buf: &[u8], opts: &ParserOptions) -> Result<Option<usize>, ParseError> {
+        if self.pos == 0 {
+            self.headers.reserve(fields_capacity(buf, opts));
+            if self.section == Section::Head && buf.first() == Some(&b' ') {
+                if !opts.insecure {
+                    return Err(ParseError::new(
+                        Code::UnexpectedSpace,
+                        "Unexpected space after start line",
+                    ));
+                }
+                self.pos = 1;
             }
-            (Some(b'\n'), _) if opts.insecure => Some(pos + 1),
-            (Some(b'\n'), _) => {
-                return Err(ParseError::new(
-                    Code::InvalidHeaderToken,
-                    "Invalid header field char",
-                ))
-            }
-            _ => None,
-        };
-        if let Some(consumed) = end {
-            return Ok(Some(Fields {
-                headers,
-                flags,
-                consumed,
-            }));
         }
-        let Some(field) = parse_field(buf, pos, size, &mut flags, opts)? else {
-            return Ok(None);
-        };
-        headers.push(latin1(field.name), latin1(trim_ows_end(&field.value)));
-        pos = field.end;
+        loop {
+            let pos = self.pos;
+            let end = match (buf.get(pos), buf.get(pos + 1)) {
+                (None, _) | (Some(b'\r'), None) => return Ok(None),
+                (Some(b'\r'), Some(b'\n')) => Some(pos + 2),
+                (Some(b'\r'), Some(_)) if opts.insecure => Some(pos + 1),
+                (Some(b'\r'), Some(_)) => {
+                    return Err(ParseError::new(Code::Strict, "Expected LF after headers"))
+                }
+                (Some(b'\n'), _) if opts.insecure => Some(pos + 1),
+                (Some(b'\n'), _) => {
+                    return Err(ParseError::new(
+                        Code::InvalidHeaderToken,
+                        "Invalid header field char",
+                    ))
+                }
+                _ => None,
+            };
+            if end.is_some() {
+                return Ok(end);
+            }
+            let before = self.size.total;
+            let Some(field) = parse_field(buf, pos, &mut self.size, &mut self.flags, opts)? else {
+                // Counted again when the line is read in full.
+                self.size.total = before;
+                return Ok(None);
+            };
+            self.headers
+                .push_latin1(field.name, trim_ows_end(&field.value));
+            self.pos = field.end;
+        }
     }
+}
+
+/// How much room the field section at the start of `buf` needs: as many
+/// lines as it has line ends, and as many name and value bytes as it has
+/// bytes (at most the size limit), so a head that arrives in one read
+/// allocates once for each. The section ends at the first empty line;
+/// without one, everything buffered may still belong to it.
+fn fields_capacity(buf: &[u8], opts: &ParserOptions) -> (usize, usize) {
+    let section = if buf.starts_with(b"\r\n") {
+        &buf[..0]
+    } else {
+        let end = buf
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(buf.len(), |at| at + 2);
+        &buf[..end]
+    };
+    let lines = section.iter().filter(|&&b| b == b'\n').count();
+    (lines, section.len().min(opts.max_header_size))
 }
 
 struct Field<'a> {
     name: &'a [u8],
-    /// From the first non-whitespace byte, trailing whitespace included.
-    value: Vec<u8>,
+    /// From the first non-whitespace byte, trailing whitespace included;
+    /// a slice of the input unless lenient parsing joined folded lines.
+    value: Cow<'a, [u8]>,
     end: usize,
 }
 
@@ -663,15 +775,19 @@ fn parse_field<'a>(
     Ok(Some(Field { name, value, end }))
 }
 
+/// A field value (borrowed from the input unless lenient parsing joined
+/// folded lines) and the position after its line.
+type Value<'a> = (Cow<'a, [u8]>, usize);
+
 /// A value, folded lines included when lenient; the position after its line.
-fn parse_value(
-    buf: &[u8],
+fn parse_value<'a>(
+    buf: &'a [u8],
     start: usize,
     size: &mut HeaderSize,
     special: Special,
     opts: &ParserOptions,
-) -> Result<Option<(Vec<u8>, usize)>, ParseError> {
-    let mut value = Vec::new();
+) -> Result<Option<Value<'a>>, ParseError> {
+    let mut value: Cow<'a, [u8]> = Cow::Borrowed(&[]);
     let mut pos = skip_ows(buf, start);
     loop {
         let from = pos;
@@ -684,7 +800,12 @@ fn parse_value(
             }
             pos += 1;
         }
-        value.extend_from_slice(&buf[from..pos]);
+        let line = &buf[from..pos];
+        if value.is_empty() {
+            value = Cow::Borrowed(line);
+        } else {
+            value.to_mut().extend_from_slice(line);
+        }
         size.add(pos - from)?;
         pos = match (buf.get(pos), buf.get(pos + 1)) {
             (None, _) | (Some(b'\r'), None) => return Ok(None),
@@ -936,6 +1057,13 @@ mod tests {
         consumed: usize,
     }
 
+    fn owned(headers: &IncomingHeaders) -> Vec<(String, String)> {
+        headers
+            .raw()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
     fn strict() -> ParserOptions {
         ParserOptions::default()
     }
@@ -959,12 +1087,16 @@ mod tests {
         bounds.push(input.len());
         let mut pending: Vec<u8> = Vec::new();
         let mut head: Option<RequestHead> = None;
+        // One parser across the pieces, as a connection keeps it: with a
+        // single piece this is `parse_request_head`, so every cut checks
+        // that resuming gives what one pass over the whole input gives.
+        let mut parser = HeadParser::new();
         let (mut consumed, mut from, mut body) = (0, 0, Vec::new());
         for to in bounds {
             pending.extend_from_slice(&input[from..to]);
             from = to;
             if head.is_none() {
-                match parse_request_head(&pending, opts)? {
+                match parser.parse(&pending, opts)? {
                     None => continue,
                     Some((h, n)) => {
                         pending.drain(..n);
@@ -984,11 +1116,11 @@ mod tests {
                         method: h.method.clone(),
                         url: h.url.clone(),
                         version: (h.version_major, h.version_minor),
-                        raw: h.headers.raw().to_vec(),
+                        raw: owned(&h.headers),
                         keep_alive: h.keep_alive,
                         upgrade: h.upgrade,
                         body,
-                        trailers: trailers.raw().to_vec(),
+                        trailers: owned(&trailers),
                         consumed,
                     }));
                 }

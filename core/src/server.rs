@@ -22,7 +22,7 @@ use crate::decode::Decoder;
 use crate::error::{ParseError, ParseErrorCode};
 use crate::incoming::{IncomingHeaders, IncomingValue};
 use crate::outgoing::{OutgoingMessage, ResponseContext, HIGH_WATER_MARK};
-use crate::parse::{parse_request_head, ParserOptions, RequestHead};
+use crate::parse::{HeadParser, ParserOptions, RequestHead};
 
 /// Node's fixed replies to a request that does not parse (`socketOnError`):
 /// no `Date`, no body, then the socket is destroyed.
@@ -122,6 +122,8 @@ struct Pending {
 pub struct ServerConnection {
     config: ServerConfig,
     input: Vec<u8>,
+    /// Resumes a head across reads, so a head trickling in is not re-read.
+    head_parser: HeadParser,
     reading: Reading,
     /// Responses owed, front first. The front one writes straight to `output`.
     pending: VecDeque<Pending>,
@@ -154,6 +156,7 @@ impl ServerConnection {
         ServerConnection {
             config,
             input: Vec::new(),
+            head_parser: HeadParser::new(),
             reading: Reading::Head,
             pending: VecDeque::new(),
             next_id: 0,
@@ -176,7 +179,11 @@ impl ServerConnection {
         if self.destroyed {
             return;
         }
-        self.idle_deadline = None;
+        if self.idle_deadline.is_some() {
+            // Any bytes are activity: like a socket timeout, the keep-alive
+            // timer starts over (a complete head then cancels it).
+            self.idle_deadline = Some(now + self.config.keep_alive_timeout);
+        }
         self.input.extend_from_slice(data);
         self.process();
         self.update_idle(now);
@@ -184,33 +191,42 @@ impl ServerConnection {
 
     /// The peer closed its write side (read returned end of stream).
     ///
-    /// Node (`socketOnEnd`): an incomplete request is a parse error; otherwise
-    /// the responses already owed are finished and then the connection closes.
+    /// Node's `socketOnEnd` (no `allowHalfOpen`): a read-until-close body ends
+    /// here; an incomplete message is a parse error (400); otherwise every
+    /// request still owed a response is aborted (`abortIncoming`) and the
+    /// socket ends once what is already written has left (`socket.end()`).
     pub fn handle_eof(&mut self) {
         if self.destroyed || self.peer_ended {
             return;
         }
         self.peer_ended = true;
-        let mid_message = match &self.reading {
-            // Empty lines between requests are not a request (llhttp skips them).
-            Reading::Head => !only_line_ends(&self.input),
-            Reading::Body { .. } => true,
-            Reading::Closed => false,
-        };
-        if mid_message {
-            self.client_error(ParseError::new(
-                ParseErrorCode::InvalidEofState,
-                "Invalid EOF state",
-            ));
-            return;
+        match &mut self.reading {
+            Reading::Head if !only_line_ends(&self.input) => {
+                self.client_error(ParseError::new(
+                    ParseErrorCode::InvalidEofState,
+                    "Invalid EOF state",
+                ));
+                return;
+            }
+            Reading::Body {
+                id,
+                decoder,
+                visible,
+                ..
+            } => {
+                let (id, visible) = (*id, *visible);
+                match decoder.finish_eof() {
+                    Ok(trailers) => self.request_complete(id, visible, false, trailers),
+                    Err(e) => {
+                        self.client_error(e);
+                        return;
+                    }
+                }
+            }
+            Reading::Head | Reading::Closed => {}
         }
-        self.reading = Reading::Closed;
-        if self.pending.is_empty() {
-            self.closing = true;
-        } else if let Some(last) = self.pending.back_mut() {
-            // Node marks the last owed response `_last`: it closes after it.
-            last.message.mark_last();
-        }
+        self.stop_reading();
+        self.closing = true;
     }
 
     /// The socket failed or was reset: every request in flight is aborted.
@@ -389,13 +405,15 @@ impl ServerConnection {
         }
     }
 
-    /// Idle = no request in flight, nothing buffered: Node then swaps the
-    /// socket timeout for `keepAliveTimeout` (exact, no grace period).
+    /// Idle = a response was served and no request is in flight or waiting
+    /// to be written (a partial head may be arriving): Node then swaps the
+    /// socket timeout for `keepAliveTimeout` (exact, no grace period) until
+    /// the next complete head.
     fn update_idle(&mut self, now: u64) {
         let idle = self.pending.is_empty()
-            && self.input.is_empty()
             && matches!(self.reading, Reading::Head)
             && self.output.is_empty()
+            && !self.closing
             && self.next_id > 0;
         self.idle_deadline = if idle && self.config.keep_alive_timeout > 0 && !self.destroyed {
             Some(
@@ -463,7 +481,7 @@ impl ServerConnection {
         if self.input.is_empty() {
             return false;
         }
-        let (head, consumed) = match parse_request_head(&self.input, &self.config.parser) {
+        let (head, consumed) = match self.head_parser.parse(&self.input, &self.config.parser) {
             Ok(Some(parsed)) => parsed,
             Ok(None) => return false,
             Err(e) => {
@@ -889,14 +907,64 @@ mod tests {
     }
 
     #[test]
-    fn half_close_finishes_owed_responses_then_closes() {
+    fn half_close_aborts_what_is_owed_and_closes_after_what_is_written() {
+        let mut c = conn();
+        c.handle_input(b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n", 0);
+        events(&mut c);
+        end_with(&mut c, 0, "one");
+        c.handle_eof();
+        // Node's abortIncoming: the unanswered request is dropped; the
+        // answered one is still written, then the socket ends.
+        assert_eq!(names(&events(&mut c)), ["resclose1"]);
+        assert!(c.response(1).is_none());
+        assert!(!c.is_done());
+        assert!(take_output(&mut c).ends_with("one"));
+        assert!(c.is_done());
+    }
+
+    #[test]
+    fn eof_ends_a_read_until_close_body() {
+        let insecure = ServerConfig {
+            parser: ParserOptions {
+                insecure: true,
+                ..ParserOptions::default()
+            },
+            ..ServerConfig::default()
+        };
+        let mut c = ServerConnection::new(insecure, 0);
+        c.handle_input(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nzz", 0);
+        c.handle_eof();
+        let ev = names(&events(&mut c));
+        assert_eq!(
+            ev,
+            [
+                "request0 POST /",
+                "data0 zz",
+                "end0",
+                "reqclose0",
+                "resclose0"
+            ]
+        );
+        assert_eq!(
+            c.output(),
+            b"",
+            "Node answers nothing: the request was aborted"
+        );
+        assert!(c.is_done());
+    }
+
+    #[test]
+    fn keep_alive_timer_runs_through_a_partial_head() {
         let mut c = conn();
         c.handle_input(b"GET / HTTP/1.1\r\n\r\n", 0);
-        c.handle_eof();
         events(&mut c);
-        assert!(!c.is_done());
-        end_with(&mut c, 0, "bye");
-        assert!(take_output(&mut c).ends_with("bye"));
+        end_with(&mut c, 0, "x");
+        let n = c.output().len();
+        c.consume_output(n, 100);
+        assert_eq!(c.poll_timeout(), Some(5100));
+        c.handle_input(b"GET /slow HT", 1000);
+        assert_eq!(c.poll_timeout(), Some(6000), "activity restarts the timer");
+        c.handle_timeout(6000);
         assert!(c.is_done());
     }
 
