@@ -7,9 +7,12 @@ mod support;
 use support::golden::check_corpus;
 use support::serve::Serve;
 
-/// One test for the whole corpus, so one run reports every failing case at once.
+/// One test for the whole corpus, so one run reports every failing case at once. Each option set
+/// a corpus file names gets its own `nodehttp serve` with the matching flags.
 #[test]
 fn nodehttp_serve_matches_node_goldens() {
-    let server = Serve::start(&[]);
-    check_corpus("nodehttp", server.addr);
+    check_corpus("nodehttp", |options| {
+        let args = options.serve_args();
+        Serve::start(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    });
 }

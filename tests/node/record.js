@@ -4,11 +4,12 @@
 // Usage: node tests/node/record.js        (rewrites tests/golden/ from tests/corpus/*.json)
 //        node tests/node/record.js NAME.. (prints the rendered outcome of those cases, writes nothing)
 //
-// Starts node_echo.js (the reference server) on a free loopback port, replays every corpus case over
-// its own raw TCP connection and writes one golden file per case. The Rust harness in
-// tests/support/mod.rs replays the same way and renders the same text; the `node_selfcheck` test runs
-// it against node_echo.js to prove both replayers, and the goldens, are deterministic.
-// The corpus format is described in tests/README.md.
+// Starts node_echo.js (the reference server) on a free loopback port, plus one node_echo_options.js
+// per set of non-default server options the corpus names, replays every corpus case over its own raw
+// TCP connection to the server configured for it and writes one golden file per case. The Rust
+// harness in tests/support/mod.rs replays the same way and renders the same text; the
+// `node_selfcheck` test runs it against the same Node servers to prove both replayers, and the
+// goldens, are deterministic. The corpus format is described in tests/README.md.
 
 const fs = require('fs');
 const net = require('net');
@@ -21,7 +22,10 @@ const GOLDEN_DIR = path.join(TESTS, 'golden');
 
 /** Pause before every step but the first, so each write lands in its own server read. */
 const GAP_MS = 50;
-/** The exchange ends once nothing was sent or received for this long (and the server has not closed). */
+/**
+ * The exchange ends once nothing was sent or received for this long (and the server has not closed),
+ * unless the case sets its own `quiet_ms`.
+ */
 const QUIET_MS = 300;
 /** Hard cap on one exchange. */
 const CASE_TIMEOUT_MS = 10000;
@@ -60,17 +64,60 @@ function parseStep(step, where) {
   throw new Error(`${where}: bad step ${JSON.stringify(step)}`);
 }
 
+/**
+ * Server options a corpus file may name (Node's names) and the type of each value. They map to the
+ * `nodehttp serve` flags in tests/support/corpus.rs and are applied by node_echo_options.js.
+ */
+const OPTION_TYPES = {
+  insecureHTTPParser: 'boolean',
+  maxHeaderSize: 'integer',
+  maxHeadersCount: 'integer',
+  keepAliveTimeout: 'integer',
+};
+
+/** Checks a file's `options` object and returns it with its keys sorted (its identity). */
+function parseOptions(options, where) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new Error(`${where}: options must be an object`);
+  }
+  const sorted = {};
+  for (const key of Object.keys(options).sort()) {
+    const type = OPTION_TYPES[key];
+    const value = options[key];
+    const ok = type === 'boolean' ? typeof value === 'boolean' : Number.isInteger(value) && value >= 0;
+    if (!ok) throw new Error(`${where}: bad option ${key}: ${JSON.stringify(value)}`);
+    sorted[key] = value;
+  }
+  return sorted;
+}
+
+/**
+ * Every case of every corpus file. A file is an array of cases (default options) or
+ * `{"options": {...}, "cases": [...]}`.
+ */
 function loadCorpus() {
   const cases = [];
   const seen = new Set();
   for (const file of fs.readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.json')).sort()) {
-    for (const c of JSON.parse(fs.readFileSync(path.join(CORPUS_DIR, file), 'utf8'))) {
+    const content = JSON.parse(fs.readFileSync(path.join(CORPUS_DIR, file), 'utf8'));
+    const fileCases = Array.isArray(content) ? content : content.cases;
+    if (!Array.isArray(fileCases)) throw new Error(`${file}: neither an array nor {options, cases}`);
+    const options = parseOptions(Array.isArray(content) ? {} : content.options || {}, file);
+    for (const c of fileCases) {
       const where = `${file}: ${c.name}`;
       if (!/^[a-z0-9][a-z0-9-]*$/.test(c.name)) throw new Error(`${where}: bad name`);
       if (seen.has(c.name)) throw new Error(`${where}: duplicate name`);
       if (!Array.isArray(c.send) || c.send.length === 0) throw new Error(`${where}: empty send`);
+      if (c.quiet_ms !== undefined && !(Number.isInteger(c.quiet_ms) && c.quiet_ms > 0)) {
+        throw new Error(`${where}: bad quiet_ms`);
+      }
       seen.add(c.name);
-      cases.push({ name: c.name, steps: c.send.map((s) => parseStep(s, where)) });
+      cases.push({
+        name: c.name,
+        options,
+        quietMs: c.quiet_ms || QUIET_MS,
+        steps: c.send.map((s) => parseStep(s, where)),
+      });
     }
   }
   return cases;
@@ -78,9 +125,9 @@ function loadCorpus() {
 
 /**
  * Replays one case: connects, runs its steps, and collects what the server sends until it closes
- * or stays quiet for QUIET_MS. Resolves {bytes, closed} with closed = 'eof' | 'reset' | 'open'.
+ * or stays quiet for quietMs. Resolves {bytes, closed} with closed = 'eof' | 'reset' | 'open'.
  */
-function exchange(port, steps) {
+function exchange(port, { steps, quietMs }) {
   return new Promise((resolve) => {
     const chunks = [];
     let closed = null;
@@ -107,7 +154,7 @@ function exchange(port, steps) {
         lastActivity = Date.now();
       }
       const started = Date.now();
-      while (closed === null && Date.now() - lastActivity < QUIET_MS) {
+      while (closed === null && Date.now() - lastActivity < quietMs) {
         if (Date.now() - started > CASE_TIMEOUT_MS) break;
         await sleep(10);
       }
@@ -155,28 +202,34 @@ function goldenText(outcome) {
   return text;
 }
 
-function startNodeEcho() {
+/**
+ * Starts the reference server configured with `options`: node_echo.js itself for the defaults,
+ * node_echo_options.js otherwise.
+ */
+function startNodeEcho(options) {
+  const args = Object.keys(options).length
+    ? [path.join(__dirname, 'node_echo_options.js'), '0', JSON.stringify(options)]
+    : [path.join(__dirname, 'node_echo.js'), '0'];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'node_echo.js'), '0'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
       const m = /^listening on (\d+)\n/.exec(out);
       if (m) resolve({ child, port: Number(m[1]) });
     });
-    child.on('exit', (code) => reject(new Error(`node_echo.js exited with ${code}`)));
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
   });
 }
 
-async function runAll(port, cases) {
+/** Replays the cases CONCURRENCY at a time, each against the port `portOf(case)`. */
+async function runAll(cases, portOf) {
   const results = new Map();
   let next = 0;
   const worker = async () => {
     while (next < cases.length) {
       const c = cases[next++];
-      results.set(c.name, await exchange(port, c.steps));
+      results.set(c.name, await exchange(portOf(c), c));
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -187,9 +240,13 @@ async function main() {
   const only = process.argv.slice(2);
   const all = loadCorpus();
   const cases = only.length ? all.filter((c) => only.includes(c.name)) : all;
-  const { child, port } = await startNodeEcho();
+  const servers = new Map();
   try {
-    const results = await runAll(port, cases);
+    for (const c of cases) {
+      const key = JSON.stringify(c.options);
+      if (!servers.has(key)) servers.set(key, await startNodeEcho(c.options));
+    }
+    const results = await runAll(cases, (c) => servers.get(JSON.stringify(c.options)).port);
     if (only.length) {
       for (const c of cases) process.stdout.write(`== ${c.name}\n${goldenText(results.get(c.name))}`);
       return;
@@ -202,8 +259,10 @@ async function main() {
     }
     process.stdout.write(`recorded ${cases.length} cases into ${GOLDEN_DIR}\n`);
   } finally {
-    child.removeAllListeners('exit');
-    child.kill();
+    for (const { child } of servers.values()) {
+      child.removeAllListeners('exit');
+      child.kill();
+    }
   }
 }
 

@@ -11,8 +11,6 @@ use std::time::{Duration, Instant};
 /// Pause before every step but the first, so each write lands in its own server read
 /// (Node's "same read" rules, e.g. bytes after `Connection: close`, depend on it).
 pub const GAP: Duration = Duration::from_millis(50);
-/// The exchange ends once nothing was sent or received for this long and the server has not closed.
-pub const QUIET: Duration = Duration::from_millis(300);
 /// Hard cap on one exchange.
 pub const CASE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -56,8 +54,9 @@ struct Shared {
 }
 
 /// Connects to `addr`, runs the case's steps and collects everything the server sends until it
-/// closes or the connection stays quiet for [`QUIET`]. A dedicated thread reads all the time, so
-/// response bytes are consumed as they arrive (as Node's client does), even while we pause.
+/// closes or the connection stays quiet for the case's `quiet` period. A dedicated thread reads all
+/// the time, so response bytes are consumed as they arrive (as Node's client does), even while we
+/// pause.
 pub fn exchange(addr: SocketAddr, case: &Case) -> Outcome {
     let stream = TcpStream::connect(addr)
         .unwrap_or_else(|e| panic!("{}: connect to {addr}: {e}", case.name));
@@ -74,7 +73,7 @@ pub fn exchange(addr: SocketAddr, case: &Case) -> Outcome {
         thread::spawn(move || read_until_closed(&mut stream, &shared))
     };
     send_steps(&stream, &case.steps, &shared);
-    wait_until_closed_or_quiet(&shared);
+    wait_until_closed_or_quiet(&shared, case.quiet);
     // Unblocks the reader; its end of stream is not recorded because `closed` is already set.
     let _ = stream.shutdown(Shutdown::Both);
     reader.join().expect("reader thread");
@@ -133,12 +132,12 @@ fn send_steps(mut stream: &TcpStream, steps: &[Step], shared: &Mutex<Shared>) {
     }
 }
 
-fn wait_until_closed_or_quiet(shared: &Mutex<Shared>) {
+fn wait_until_closed_or_quiet(shared: &Mutex<Shared>, quiet_period: Duration) {
     let started = Instant::now();
     loop {
         {
             let mut state = shared.lock().expect("exchange state");
-            let quiet = state.last_activity.elapsed() >= QUIET;
+            let quiet = state.last_activity.elapsed() >= quiet_period;
             if state.closed.is_some() {
                 return;
             }

@@ -3,9 +3,10 @@
 //! A golden file is `closed: eof|reset|open` on its first line, then the response bytes rendered
 //! by [`render`] after [`normalize_date`]. The same rendering lives in `record.js`.
 
-use super::corpus::{load_corpus, Case};
+use super::corpus::{load_corpus, Case, ServerOptions};
 use super::exchange::{exchange, Outcome};
-use std::collections::BTreeSet;
+use super::serve::Serve;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::net::SocketAddr;
@@ -79,8 +80,9 @@ fn golden_dir() -> PathBuf {
     super::tests_dir().join("golden")
 }
 
-/// Replays every case against `addr`, `CONCURRENCY` at a time, returning outcomes in case order.
-pub fn replay_all(addr: SocketAddr, cases: &[Case]) -> Vec<Outcome> {
+/// Replays every case against the server `addr_of` names for it, `CONCURRENCY` at a time,
+/// returning outcomes in case order.
+pub fn replay_all(cases: &[Case], addr_of: impl Fn(&Case) -> SocketAddr + Sync) -> Vec<Outcome> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; cases.len()]);
     thread::scope(|scope| {
@@ -88,7 +90,7 @@ pub fn replay_all(addr: SocketAddr, cases: &[Case]) -> Vec<Outcome> {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(case) = cases.get(i) else { break };
-                let outcome = exchange(addr, case);
+                let outcome = exchange(addr_of(case), case);
                 results.lock().expect("results")[i] = Some(outcome);
             });
         }
@@ -101,12 +103,20 @@ pub fn replay_all(addr: SocketAddr, cases: &[Case]) -> Vec<Outcome> {
         .collect()
 }
 
-/// Replays the whole corpus against the server at `addr` and compares each case with its golden
-/// file. Panics listing every failing case (not only the first). The actual outputs are written
-/// under `$CARGO_TARGET_TMPDIR/<label>/` so `diff -ru tests/golden <that dir>` shows everything.
-pub fn check_corpus(label: &str, addr: SocketAddr) {
+/// Replays the whole corpus and compares each case with its golden file. `start` starts a server
+/// configured with the given options; it is called once per distinct option set in the corpus,
+/// and all those servers run at once (as in `record.js`). Panics listing every failing case (not
+/// only the first). The actual outputs are written under `$CARGO_TARGET_TMPDIR/<label>/` so
+/// `diff -ru tests/golden <that dir>` shows everything.
+pub fn check_corpus(label: &str, start: impl Fn(&ServerOptions) -> Serve) {
     let cases = load_corpus();
-    let outcomes = replay_all(addr, &cases);
+    let mut servers: BTreeMap<&ServerOptions, Serve> = BTreeMap::new();
+    for case in &cases {
+        if !servers.contains_key(&case.options) {
+            servers.insert(&case.options, start(&case.options));
+        }
+    }
+    let outcomes = replay_all(&cases, |case| servers[&case.options].addr);
     let actual_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(label);
     let _ = fs::remove_dir_all(&actual_dir);
     fs::create_dir_all(&actual_dir).expect("create actual-output dir");

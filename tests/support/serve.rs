@@ -1,5 +1,6 @@
 //! Starting and stopping the server under test: `nodehttp serve` or the Node reference.
 
+use super::corpus::ServerOptions;
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -33,20 +34,29 @@ impl Serve {
         Serve::spawn(cmd, |line| line.strip_prefix("listening on ")?.parse().ok())
     }
 
-    /// Starts the reference, `node tests/node/node_echo.js 0` (prints `listening on PORT`), or
+    /// Starts the reference with the default options, `node tests/node/node_echo.js 0`, or
     /// returns `None` with a printed notice when `node` is not on PATH.
     pub fn node_echo() -> Option<Serve> {
-        if !node_available() {
-            eprintln!("notice: `node` is not on PATH; skipping the Node side of this test");
-            return None;
-        }
+        node_or_notice().then(|| Serve::node_echo_with(&ServerOptions::default()))
+    }
+
+    /// Starts the reference configured with `options`: `node_echo.js 0` for the defaults (the
+    /// verbatim reference), `node_echo_options.js 0 OPTIONS_JSON` otherwise. Both print
+    /// `listening on PORT`. Needs `node` on PATH (see [`node_or_notice`]).
+    pub fn node_echo_with(options: &ServerOptions) -> Serve {
+        let node_dir = super::tests_dir().join("node");
         let mut cmd = Command::new("node");
-        cmd.arg(super::tests_dir().join("node/node_echo.js"))
-            .arg("0");
-        Some(Serve::spawn(cmd, |line| {
+        if options.is_default() {
+            cmd.arg(node_dir.join("node_echo.js")).arg("0");
+        } else {
+            cmd.arg(node_dir.join("node_echo_options.js"))
+                .arg("0")
+                .arg(options.node_json());
+        }
+        Serve::spawn(cmd, |line| {
             let port: u16 = line.strip_prefix("listening on ")?.parse().ok()?;
             Some(SocketAddr::from(([127, 0, 0, 1], port)))
-        }))
+        })
     }
 
     fn spawn(mut cmd: Command, parse: fn(&str) -> Option<SocketAddr>) -> Serve {
@@ -123,6 +133,15 @@ impl Drop for Serve {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Whether `node` can be run; if not, prints a notice that the Node side of the test is skipped.
+pub fn node_or_notice() -> bool {
+    let available = node_available();
+    if !available {
+        eprintln!("notice: `node` is not on PATH; skipping the Node side of this test");
+    }
+    available
 }
 
 /// Whether `node` can be run.
