@@ -17,9 +17,12 @@ use wasip2::sockets::network::{
 use wasip2::sockets::tcp::{ShutdownType, TcpSocket};
 use wasip2::sockets::tcp_create_socket::create_tcp_socket;
 
-/// How much one `read` asks for: the host allocates what is asked (up to
-/// 64 KiB), and 16 KiB keeps one busy connection from hogging a turn.
-const READ_CHUNK: u64 = 16 * 1024;
+/// How much a `read` asks for. The host allocates and zeroes what is asked
+/// (wasmtime-wasi's `BytesMut::zeroed`) whatever arrives, so a request-sized
+/// read asks for little; a read that fills its ask doubles the next one, up
+/// to the host's 64 KiB, for bodies.
+const READ_MIN: u64 = 4 * 1024;
+const READ_MAX: u64 = 64 * 1024;
 
 /// Node's default `server.listen` backlog.
 const BACKLOG: u64 = 511;
@@ -40,6 +43,8 @@ pub struct Stream {
     input: InputStream,
     output: OutputStream,
     socket: TcpSocket,
+    /// The next read's ask (see [`READ_MIN`]).
+    read_size: u64,
 }
 
 /// What one round of reading found.
@@ -85,6 +90,7 @@ impl Listener {
                 input,
                 output,
                 socket,
+                read_size: READ_MIN,
             })),
             Err(ErrorCode::WouldBlock) => Ok(None),
             Err(e) => Err(e),
@@ -102,9 +108,16 @@ impl Stream {
     }
 
     /// Read what is available now, up to one chunk.
-    pub fn read(&self) -> ReadOutcome {
-        match self.input.read(READ_CHUNK) {
-            Ok(bytes) => ReadOutcome::Data(bytes),
+    pub fn read(&mut self) -> ReadOutcome {
+        match self.input.read(self.read_size) {
+            Ok(bytes) => {
+                self.read_size = if bytes.len() as u64 == self.read_size {
+                    (self.read_size * 2).min(READ_MAX)
+                } else {
+                    READ_MIN
+                };
+                ReadOutcome::Data(bytes)
+            }
             Err(StreamError::Closed) => ReadOutcome::End,
             Err(StreamError::LastOperationFailed(_)) => ReadOutcome::Failed,
         }

@@ -14,11 +14,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 
 use nodehttp_core::date::http_date;
-use rustc_hash::FxHashMap as HashMap;
 use nodehttp_core::incoming::IncomingHeaders;
 use nodehttp_core::outgoing::OutgoingMessage;
 use nodehttp_core::parse::RequestHead;
 use nodehttp_core::server::{ConnEvent, RequestId, ServerConfig, ServerConnection};
+use rustc_hash::FxHashMap as HashMap;
 use wasip2::clocks::{monotonic_clock, wall_clock};
 use wasip2::io::poll::{poll, Pollable};
 
