@@ -72,8 +72,13 @@ pub enum ConnEvent {
     RequestClose { id: RequestId },
     /// `res.on('finish')`: the response's last byte went to the socket.
     Finish { id: RequestId },
-    /// `res.on('close')`.
-    ResponseClose { id: RequestId },
+    /// `res.on('close')`: the response's last event. It hands the response
+    /// back, so its getters (`statusCode`, `getHeader`, ...) keep answering
+    /// as Node's do after `close`.
+    ResponseClose {
+        id: RequestId,
+        response: Box<OutgoingMessage>,
+    },
     /// `res.on('drain')`.
     Drain { id: RequestId },
     /// `server.on('clientError')`, after Node's default handling (a 400/431
@@ -100,6 +105,16 @@ enum Reading {
     },
     /// The last request said the connection closes after it: nothing more is read.
     Closed,
+}
+
+/// A response whose last byte is queued, waiting for it to be written.
+#[derive(Debug)]
+struct Finishing {
+    /// `written_total` at which its last byte has left.
+    mark: u64,
+    id: RequestId,
+    visible: bool,
+    message: OutgoingMessage,
 }
 
 /// A response owed to the client, in request order.
@@ -132,11 +147,11 @@ pub struct ServerConnection {
     /// Bytes for the socket; `output[output_sent..]` is not yet written.
     output: Vec<u8>,
     output_sent: usize,
-    /// Total bytes ever handed to the socket, and the totals at which a
-    /// finished response's last byte is handed over (for `finish`).
+    /// Total bytes ever handed to the socket and ever queued, and the ended
+    /// responses waiting for their last byte to leave (for `finish`).
     written_total: u64,
     queued_total: u64,
-    finish_marks: VecDeque<(u64, RequestId, bool)>,
+    finishing: VecDeque<Finishing>,
     /// Reading is paused by the application (`req.pause()`).
     paused: bool,
     /// The peer finished its side (FIN): no more requests come.
@@ -165,7 +180,7 @@ impl ServerConnection {
             output_sent: 0,
             written_total: 0,
             queued_total: 0,
-            finish_marks: VecDeque::new(),
+            finishing: VecDeque::new(),
             paused: false,
             peer_ended: false,
             closing: false,
@@ -243,8 +258,20 @@ impl ServerConnection {
         self.destroyed = true;
         self.output.clear();
         self.output_sent = 0;
-        self.finish_marks.clear();
+        self.abandon_finishing();
         self.stop_reading();
+    }
+
+    /// Ended responses whose bytes will never leave: `close` without `finish`.
+    fn abandon_finishing(&mut self) {
+        for f in std::mem::take(&mut self.finishing) {
+            if f.visible {
+                self.events.push_back(ConnEvent::ResponseClose {
+                    id: f.id,
+                    response: Box::new(f.message),
+                });
+            }
+        }
     }
 
     /// Read nothing more; requests still owed a response are abandoned
@@ -261,7 +288,10 @@ impl ServerConnection {
                 self.events.push_back(ConnEvent::Aborted { id: p.id });
                 self.events.push_back(ConnEvent::RequestClose { id: p.id });
             }
-            self.events.push_back(ConnEvent::ResponseClose { id: p.id });
+            self.events.push_back(ConnEvent::ResponseClose {
+                id: p.id,
+                response: Box::new(p.message),
+            });
         }
     }
 
@@ -270,13 +300,18 @@ impl ServerConnection {
         self.events.pop_front()
     }
 
-    /// The response to request `id`, while it is owed. After a call that may
-    /// write (`write_head`, `write`, `end`, ...), call [`Self::pump`].
+    /// The response to request `id`, until its `close` event hands it back.
+    /// After a call that may write (`write_head`, `write`, `end`, ...), call
+    /// [`Self::pump`].
     pub fn response(&mut self, id: RequestId) -> Option<&mut OutgoingMessage> {
-        self.pending
-            .iter_mut()
-            .find(|p| p.id == id)
-            .map(|p| &mut p.message)
+        match self.pending.iter().position(|p| p.id == id) {
+            Some(at) => self.pending.get_mut(at).map(|p| &mut p.message),
+            None => self
+                .finishing
+                .iter_mut()
+                .find(|f| f.id == id)
+                .map(|f| &mut f.message),
+        }
     }
 
     /// `response.write()`'s return value for request `id`: false once what is
@@ -329,8 +364,12 @@ impl ServerConnection {
                 break;
             };
             let last = done.message.is_last();
-            self.finish_marks
-                .push_back((self.queued_total, done.id, done.visible));
+            self.finishing.push_back(Finishing {
+                mark: self.queued_total,
+                id: done.id,
+                visible: done.visible,
+                message: done.message,
+            });
             if last {
                 // Node's `_last` (`Connection: close`): the socket ends after
                 // this response; requests behind it are abandoned.
@@ -381,7 +420,7 @@ impl ServerConnection {
     /// True when the socket should be closed now: destroyed, or closing with
     /// everything written.
     pub fn is_done(&self) -> bool {
-        self.destroyed || (self.closing && self.output.is_empty() && self.finish_marks.is_empty())
+        self.destroyed || (self.closing && self.output.is_empty() && self.finishing.is_empty())
     }
 
     /// True when the connection was destroyed (close at once, don't linger).
@@ -427,14 +466,20 @@ impl ServerConnection {
 
     /// Emit `finish`/`close` for responses whose last byte has been written.
     fn check_finished(&mut self) {
-        while let Some(&(mark, id, visible)) = self.finish_marks.front() {
-            if mark > self.written_total {
+        while self
+            .finishing
+            .front()
+            .is_some_and(|f| f.mark <= self.written_total)
+        {
+            let Some(f) = self.finishing.pop_front() else {
                 break;
-            }
-            self.finish_marks.pop_front();
-            if visible {
-                self.events.push_back(ConnEvent::Finish { id });
-                self.events.push_back(ConnEvent::ResponseClose { id });
+            };
+            if f.visible {
+                self.events.push_back(ConnEvent::Finish { id: f.id });
+                self.events.push_back(ConnEvent::ResponseClose {
+                    id: f.id,
+                    response: Box::new(f.message),
+                });
             }
         }
         if self.peer_ended && self.pending.is_empty() {
@@ -628,7 +673,7 @@ impl ServerConnection {
         // `socket.destroy()` right after the write: the reply still leaves,
         // nothing else does.
         self.stop_reading();
-        self.finish_marks.clear();
+        self.abandon_finishing();
         self.closing = true;
     }
 }
@@ -677,7 +722,7 @@ mod tests {
                 ConnEvent::Aborted { id } => format!("aborted{id}"),
                 ConnEvent::RequestClose { id } => format!("reqclose{id}"),
                 ConnEvent::Finish { id } => format!("finish{id}"),
-                ConnEvent::ResponseClose { id } => format!("resclose{id}"),
+                ConnEvent::ResponseClose { id, .. } => format!("resclose{id}"),
                 ConnEvent::Drain { id } => format!("drain{id}"),
                 ConnEvent::ClientError { error } => format!("clientError {}", error.code.as_str()),
             })
@@ -1061,6 +1106,29 @@ mod tests {
             names(&events(&mut c)),
             ["request1 GET /next", "end1", "reqclose1"]
         );
+    }
+
+    #[test]
+    fn a_response_stays_readable_until_close_hands_it_back() {
+        let mut c = conn();
+        c.handle_input(b"GET / HTTP/1.1\r\n\r\n", 0);
+        events(&mut c);
+        let res = c.response(0).expect("owed");
+        res.set_status_code(404);
+        res.end(None, DATE).expect("end");
+        c.pump();
+        assert_eq!(
+            c.response(0).map(|r| r.status_code()),
+            Some(404),
+            "ended, not yet written"
+        );
+        take_output(&mut c);
+        let closed = events(&mut c).into_iter().find_map(|e| match e {
+            ConnEvent::ResponseClose { response, .. } => Some(response),
+            _ => None,
+        });
+        assert_eq!(closed.map(|r| r.status_code()), Some(404));
+        assert!(c.response(0).is_none());
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct Message {
     pub response_ended: Cell<bool>,
     /// `finish` was emitted: `response.writableFinished`.
     pub finished: Cell<bool>,
+    /// The response, once its `close` handed it back from the connection.
+    pub retired: RefCell<Option<Box<OutgoingMessage>>>,
 }
 
 struct ServerSlot {
@@ -189,16 +191,26 @@ impl Runtime {
 
     /// Run a `ServerResponse` call on the message's response, then move what
     /// it produced toward the socket at once (no waiting for the next poll:
-    /// the head and first body bytes leave in one write).
+    /// the head and first body bytes leave in one write). After its `close`,
+    /// the call runs on the retired response (reads answer, writes fail as
+    /// Node's do after `end`).
     pub fn with_response<R>(
         &mut self,
         msg: &Message,
         f: impl FnOnce(&mut OutgoingMessage, &str) -> R,
     ) -> Option<R> {
-        let conn = self.conns.get_mut(&msg.conn)?;
-        let res = conn.http.response(msg.seq)?;
+        let live = self
+            .conns
+            .get_mut(&msg.conn)
+            .and_then(|conn| conn.http.response(msg.seq));
+        let Some(res) = live else {
+            let mut retired = msg.retired.borrow_mut();
+            return retired.as_mut().map(|res| f(res, &self.date.value));
+        };
         let out = f(res, &self.date.value);
-        conn.http.pump();
+        if let Some(conn) = self.conns.get_mut(&msg.conn) {
+            conn.http.pump();
+        }
         self.after_io(msg.conn);
         Some(out)
     }
@@ -434,6 +446,7 @@ impl Runtime {
                     aborted: Cell::new(false),
                     response_ended: Cell::new(false),
                     finished: Cell::new(false),
+                    retired: RefCell::new(None),
                 });
                 if let Some(conn) = self.conns.get_mut(&conn_id) {
                     conn.ids.insert(seq, id);
@@ -486,10 +499,13 @@ impl Runtime {
                 Some(m) => Event::Drain(m),
                 None => return,
             },
-            ConnEvent::ResponseClose { id } => match msg_id(self, id) {
+            ConnEvent::ResponseClose { id, response } => match msg_id(self, id) {
                 Some(m) => {
-                    // The last event of a request/response pair: forget it.
-                    self.messages.remove(&m);
+                    // The last event of a request/response pair: the
+                    // resources keep the retired response; the runtime forgets it.
+                    if let Some(msg) = self.messages.remove(&m) {
+                        *msg.retired.borrow_mut() = Some(response);
+                    }
                     if let Some(conn) = self.conns.get_mut(&conn_id) {
                         conn.ids.remove(&id);
                     }
