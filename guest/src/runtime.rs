@@ -427,99 +427,102 @@ impl Runtime {
 
     /// Turn one connection event into the embedder's event.
     fn deliver(&mut self, conn_id: u32, server: u32, info: &Rc<SocketInfo>, event: ConnEvent) {
-        let msg_id = |rt: &Runtime, seq: RequestId| {
-            rt.conns
-                .get(&conn_id)
-                .and_then(|c| c.ids.get(&seq).copied())
+        let (seq, event) = match event {
+            ConnEvent::Request { id, head } => {
+                let event = self.new_request(conn_id, server, info, id, *head);
+                self.events.push_back(event);
+                return;
+            }
+            ConnEvent::ClientError { error: e } => {
+                self.events.push_back(Event::ClientError(ClientErrorEvent {
+                    server,
+                    socket: conn_id,
+                    error: error(e.code.as_str(), e.to_string()),
+                }));
+                return;
+            }
+            ConnEvent::Data { id, .. }
+            | ConnEvent::End { id, .. }
+            | ConnEvent::Aborted { id }
+            | ConnEvent::RequestClose { id }
+            | ConnEvent::Finish { id }
+            | ConnEvent::Drain { id }
+            | ConnEvent::ResponseClose { id, .. } => (id, event),
+        };
+        let Some(conn) = self.conns.get_mut(&conn_id) else {
+            return;
+        };
+        let Some(&m) = conn.ids.get(&seq) else {
+            return;
+        };
+        if matches!(event, ConnEvent::ResponseClose { .. }) {
+            // The last event of a request/response pair: the runtime forgets it.
+            conn.ids.remove(&seq);
+        }
+        let Some(msg) = self.messages.get(&m).cloned() else {
+            return;
         };
         let out = match event {
-            ConnEvent::Request { id: seq, head } => {
-                let id = self.next_id();
-                let message = Rc::new(Message {
-                    id,
-                    conn: conn_id,
-                    seq,
-                    head: *head,
-                    socket: info.clone(),
-                    trailers: RefCell::new(IncomingHeaders::new()),
-                    complete: Cell::new(false),
-                    aborted: Cell::new(false),
-                    response_ended: Cell::new(false),
-                    finished: Cell::new(false),
-                    retired: RefCell::new(None),
-                });
-                if let Some(conn) = self.conns.get_mut(&conn_id) {
-                    conn.ids.insert(seq, id);
-                }
-                self.messages.insert(id, message.clone());
-                Event::Request(RequestEvent {
-                    server,
-                    id,
-                    request: IncomingMessage::new(crate::api::Request(message.clone())),
-                    response: ServerResponse::new(crate::api::Response(message)),
-                })
+            ConnEvent::Data { chunk, .. } => Event::Data((m, chunk)),
+            ConnEvent::End { trailers, .. } => {
+                msg.complete.set(true);
+                *msg.trailers.borrow_mut() = trailers;
+                Event::End(m)
             }
-            ConnEvent::Data { id, chunk } => match msg_id(self, id) {
-                Some(m) => Event::Data((m, chunk)),
-                None => return,
-            },
-            ConnEvent::End { id, trailers } => match msg_id(self, id) {
-                Some(m) => {
-                    if let Some(msg) = self.messages.get(&m) {
-                        msg.complete.set(true);
-                        *msg.trailers.borrow_mut() = trailers;
-                    }
-                    Event::End(m)
-                }
-                None => return,
-            },
-            ConnEvent::Aborted { id } => match msg_id(self, id) {
-                Some(m) => {
-                    if let Some(msg) = self.messages.get(&m) {
-                        msg.aborted.set(true);
-                    }
-                    Event::Aborted(m)
-                }
-                None => return,
-            },
-            ConnEvent::RequestClose { id } => match msg_id(self, id) {
-                Some(m) => Event::RequestClose(m),
-                None => return,
-            },
-            ConnEvent::Finish { id } => match msg_id(self, id) {
-                Some(m) => {
-                    if let Some(msg) = self.messages.get(&m) {
-                        msg.finished.set(true);
-                    }
-                    Event::Finish(m)
-                }
-                None => return,
-            },
-            ConnEvent::Drain { id } => match msg_id(self, id) {
-                Some(m) => Event::Drain(m),
-                None => return,
-            },
-            ConnEvent::ResponseClose { id, response } => match msg_id(self, id) {
-                Some(m) => {
-                    // The last event of a request/response pair: the
-                    // resources keep the retired response; the runtime forgets it.
-                    if let Some(msg) = self.messages.remove(&m) {
-                        *msg.retired.borrow_mut() = Some(response);
-                    }
-                    if let Some(conn) = self.conns.get_mut(&conn_id) {
-                        conn.ids.remove(&id);
-                    }
-                    Event::ResponseClose(m)
-                }
-                None => return,
-            },
-            ConnEvent::ClientError { error: e } => Event::ClientError(ClientErrorEvent {
-                server,
-                socket: conn_id,
-                error: error(e.code.as_str(), e.to_string()),
-            }),
+            ConnEvent::Aborted { .. } => {
+                msg.aborted.set(true);
+                Event::Aborted(m)
+            }
+            ConnEvent::RequestClose { .. } => Event::RequestClose(m),
+            ConnEvent::Finish { .. } => {
+                msg.finished.set(true);
+                Event::Finish(m)
+            }
+            ConnEvent::Drain { .. } => Event::Drain(m),
+            ConnEvent::ResponseClose { response, .. } => {
+                // The resources keep the retired response.
+                self.messages.remove(&m);
+                *msg.retired.borrow_mut() = Some(response);
+                Event::ResponseClose(m)
+            }
+            ConnEvent::Request { .. } | ConnEvent::ClientError { .. } => return,
         };
         self.events.push_back(out);
+    }
+
+    /// A `request` event: the message both resources share, registered under a new id.
+    fn new_request(
+        &mut self,
+        conn_id: u32,
+        server: u32,
+        info: &Rc<SocketInfo>,
+        seq: RequestId,
+        head: RequestHead,
+    ) -> Event {
+        let id = self.next_id();
+        let message = Rc::new(Message {
+            id,
+            conn: conn_id,
+            seq,
+            head,
+            socket: info.clone(),
+            trailers: RefCell::new(IncomingHeaders::new()),
+            complete: Cell::new(false),
+            aborted: Cell::new(false),
+            response_ended: Cell::new(false),
+            finished: Cell::new(false),
+            retired: RefCell::new(None),
+        });
+        if let Some(conn) = self.conns.get_mut(&conn_id) {
+            conn.ids.insert(seq, id);
+        }
+        self.messages.insert(id, message.clone());
+        Event::Request(RequestEvent {
+            server,
+            id,
+            request: IncomingMessage::new(crate::api::Request(message.clone())),
+            response: ServerResponse::new(crate::api::Response(message)),
+        })
     }
 }
 
