@@ -37,6 +37,10 @@ pub struct ServerConfig {
     pub parser: ParserOptions,
     /// `server.keepAliveTimeout` in ms; 0 disables.
     pub keep_alive_timeout: u64,
+    /// `server.timeout`: ms of socket inactivity before it is destroyed; 0 disables.
+    pub timeout: u64,
+    /// `server.headersTimeout`: ms a head may take to arrive; 0 disables.
+    pub headers_timeout: u64,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +48,8 @@ impl Default for ServerConfig {
         ServerConfig {
             parser: ParserOptions::default(),
             keep_alive_timeout: 5000,
+            timeout: 120_000,
+            headers_timeout: 60_000,
         }
     }
 }
@@ -160,14 +166,19 @@ pub struct ServerConnection {
     closing: bool,
     /// Destroyed: stop everything; the runtime closes the socket now.
     destroyed: bool,
-    /// Keep-alive idle deadline (ms, the caller's clock), when idle.
-    idle_deadline: Option<u64>,
+    /// Last read or write (ms, the caller's clock): the socket timeout runs from here.
+    last_activity: u64,
+    /// A response was served and the next request has not arrived: the
+    /// socket timeout is `keepAliveTimeout` instead of `server.timeout`.
+    keep_alive_wait: bool,
+    /// When the head being read began (the connection's start for the
+    /// first), for `headersTimeout`; `None` between heads.
+    head_started: Option<u64>,
 }
 
 impl ServerConnection {
     /// A new connection, accepted at `now` (ms).
     pub fn new(config: ServerConfig, now: u64) -> Self {
-        let _ = now;
         ServerConnection {
             config,
             input: Vec::new(),
@@ -185,7 +196,9 @@ impl ServerConnection {
             peer_ended: false,
             closing: false,
             destroyed: false,
-            idle_deadline: None,
+            last_activity: now,
+            keep_alive_wait: false,
+            head_started: Some(now),
         }
     }
 
@@ -194,14 +207,20 @@ impl ServerConnection {
         if self.destroyed {
             return;
         }
-        if self.idle_deadline.is_some() {
-            // Any bytes are activity: like a socket timeout, the keep-alive
-            // timer starts over (a complete head then cancels it).
-            self.idle_deadline = Some(now + self.config.keep_alive_timeout);
-        }
+        self.last_activity = now;
         self.input.extend_from_slice(data);
         self.process();
-        self.update_idle(now);
+        if matches!(self.reading, Reading::Head) && !only_line_ends(&self.input) {
+            // Node checks `headersTimeout` whenever head bytes arrive (not on a
+            // timer): a head trickling in for too long destroys the socket.
+            let start = *self.head_started.get_or_insert(now);
+            let limit = self.config.headers_timeout;
+            if limit > 0 && now.saturating_sub(start) > limit {
+                self.destroy();
+                return;
+            }
+        }
+        self.update_idle();
     }
 
     /// The peer closed its write side (read returned end of stream).
@@ -279,7 +298,7 @@ impl ServerConnection {
     fn stop_reading(&mut self) {
         self.input = Vec::new();
         self.reading = Reading::Closed;
-        self.idle_deadline = None;
+        self.keep_alive_wait = false;
         for p in std::mem::take(&mut self.pending) {
             if !p.visible {
                 continue;
@@ -388,6 +407,9 @@ impl ServerConnection {
 
     /// `n` bytes of [`Self::output`] were handed to the socket at `now` (ms).
     pub fn consume_output(&mut self, n: usize, now: u64) {
+        if n > 0 {
+            self.last_activity = now;
+        }
         self.output_sent += n;
         self.written_total += n as u64;
         if self.output_sent == self.output.len() {
@@ -395,6 +417,7 @@ impl ServerConnection {
             self.output_sent = 0;
         }
         self.check_finished();
+        self.update_idle();
         // `drain` for responses that were over the mark and are now below it.
         let unsent = self.output.len() - self.output_sent;
         if unsent < HIGH_WATER_MARK {
@@ -406,7 +429,6 @@ impl ServerConnection {
                 }
             }
         }
-        self.update_idle(now);
     }
 
     /// True while the runtime should read from the socket.
@@ -430,38 +452,38 @@ impl ServerConnection {
 
     /// The earliest time (ms) at which [`Self::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.idle_deadline
+        let limit = self.socket_timeout();
+        (limit > 0 && !self.destroyed).then(|| self.last_activity + limit)
     }
 
-    /// Time passed: close a kept-alive connection idle past
-    /// `server.keepAliveTimeout`.
+    /// Time passed: the socket timeout fired. Node emits `'timeout'`, and with
+    /// no listener (none can be attached yet) destroys the socket.
     pub fn handle_timeout(&mut self, now: u64) {
-        if let Some(deadline) = self.idle_deadline {
-            if now >= deadline {
-                self.idle_deadline = None;
-                self.destroy();
-            }
+        if self.poll_timeout().is_some_and(|deadline| now >= deadline) {
+            self.destroy();
         }
     }
 
-    /// Idle = a response was served and no request is in flight or waiting
-    /// to be written (a partial head may be arriving): Node then swaps the
-    /// socket timeout for `keepAliveTimeout` (exact, no grace period) until
-    /// the next complete head.
-    fn update_idle(&mut self, now: u64) {
-        let idle = self.pending.is_empty()
+    /// The socket timeout in force, as Node sets it: `server.timeout` from the
+    /// start, swapped for `keepAliveTimeout` (exact, no grace period) after a
+    /// response while the connection waits for the next request, and back
+    /// when it arrives. With `keepAliveTimeout` 0 the swap does not happen.
+    fn socket_timeout(&self) -> u64 {
+        if self.keep_alive_wait && self.config.keep_alive_timeout > 0 {
+            self.config.keep_alive_timeout
+        } else {
+            self.config.timeout
+        }
+    }
+
+    /// Waiting between requests = a response was served and no request is in
+    /// flight or waiting to be written (a partial head may be arriving).
+    fn update_idle(&mut self) {
+        self.keep_alive_wait = self.pending.is_empty()
             && matches!(self.reading, Reading::Head)
             && self.output.is_empty()
             && !self.closing
             && self.next_id > 0;
-        self.idle_deadline = if idle && self.config.keep_alive_timeout > 0 && !self.destroyed {
-            Some(
-                self.idle_deadline
-                    .unwrap_or(now + self.config.keep_alive_timeout),
-            )
-        } else {
-            None
-        };
     }
 
     /// Emit `finish`/`close` for responses whose last byte has been written.
@@ -535,6 +557,8 @@ impl ServerConnection {
             }
         };
         self.input.drain(..consumed);
+        // The head is complete: `headersTimeout` stops until the next one.
+        self.head_started = None;
         let mut head = Box::new(head);
         let id = self.next_id;
         self.next_id += 1;
@@ -1129,6 +1153,66 @@ mod tests {
         });
         assert_eq!(closed.map(|r| r.status_code()), Some(404));
         assert!(c.response(0).is_none());
+    }
+
+    #[test]
+    fn server_timeout_destroys_an_inactive_socket() {
+        let config = ServerConfig {
+            timeout: 1000,
+            ..ServerConfig::default()
+        };
+        let mut c = ServerConnection::new(config, 0);
+        assert_eq!(
+            c.poll_timeout(),
+            Some(1000),
+            "runs from the connection's start"
+        );
+        c.handle_input(b"GET / HTT", 600);
+        assert_eq!(c.poll_timeout(), Some(1600), "reads restart it");
+        c.handle_timeout(1599);
+        assert!(!c.is_done());
+        c.handle_timeout(1600);
+        assert!(c.is_done());
+        let mut off = ServerConnection::new(
+            ServerConfig {
+                timeout: 0,
+                ..config
+            },
+            0,
+        );
+        assert_eq!(off.poll_timeout(), None, "0 disables it");
+        off.handle_timeout(u64::MAX);
+        assert!(!off.is_done());
+    }
+
+    #[test]
+    fn headers_timeout_cuts_off_a_head_that_trickles_in() {
+        let config = ServerConfig {
+            headers_timeout: 1000,
+            ..ServerConfig::default()
+        };
+        let mut c = ServerConnection::new(config, 0);
+        for (i, byte) in b"GET / HTTP/1.1\r\nX: ".iter().enumerate() {
+            c.handle_input(&[*byte], i as u64 * 60);
+        }
+        // 19 bytes at 60 ms apart: the 18th arrives at 1020 ms, past the limit.
+        assert!(c.is_done());
+        assert!(names(&events(&mut c)).is_empty());
+        assert_eq!(c.output(), b"", "no response: the socket is destroyed");
+
+        // A second request's clock starts at its own first byte.
+        let mut c = ServerConnection::new(config, 0);
+        c.handle_input(b"GET / HTTP/1.1\r\n\r\n", 10);
+        events(&mut c);
+        end_with(&mut c, 0, "x");
+        take_output(&mut c);
+        events(&mut c);
+        c.handle_input(b"GET /2 HT", 5000);
+        c.handle_input(b"TP/1.1\r\n\r\n", 5900);
+        assert_eq!(
+            names(&events(&mut c)),
+            ["request1 GET /2", "end1", "reqclose1"]
+        );
     }
 
     #[test]

@@ -38,6 +38,10 @@ impl GuestServer for Server {
             keep_alive_timeout: options
                 .keep_alive_timeout
                 .map_or(defaults.keep_alive_timeout, u64::from),
+            timeout: options.timeout.map_or(defaults.timeout, u64::from),
+            headers_timeout: options
+                .headers_timeout
+                .map_or(defaults.headers_timeout, u64::from),
         };
         Server(runtime::with(|rt| rt.create_server(config)))
     }
