@@ -113,6 +113,8 @@ pub struct Runtime {
     conns: HashMap<u32, Conn>,
     messages: HashMap<u32, Rc<Message>>,
     events: VecDeque<Event>,
+    /// Events Node emits on a later tick: delivered by the next `poll`.
+    next_tick: Vec<Event>,
     next_id: u32,
     date: DateCache,
 }
@@ -240,6 +242,7 @@ impl Runtime {
     /// The embedder's pull: run until events are ready or `timeout_ms` passes.
     pub fn poll(&mut self, timeout_ms: u32) -> Vec<Event> {
         self.date.refresh();
+        self.events.extend(self.next_tick.drain(..));
         let deadline = now_ms() + u64::from(timeout_ms);
         loop {
             if !self.events.is_empty() {
@@ -473,7 +476,14 @@ impl Runtime {
                 msg.aborted.set(true);
                 Event::Aborted(m)
             }
-            ConnEvent::RequestClose { .. } => Event::RequestClose(m),
+            ConnEvent::RequestClose { .. } => {
+                // Node emits `req 'close'` ticks after `'end'`/`'aborted'`
+                // (autoDestroy): after whatever the listeners of those events
+                // did. Here that is the next `poll`, after the embedder's
+                // calls in between (a response ended there closes first).
+                self.next_tick.push(Event::RequestClose(m));
+                return;
+            }
             ConnEvent::Finish { .. } => {
                 msg.finished.set(true);
                 Event::Finish(m)
