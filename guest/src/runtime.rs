@@ -28,6 +28,12 @@ use crate::bindings::exports::nodehttp::http::server::{
 };
 use crate::net::{self, Listener, ReadOutcome, Stream};
 
+/// The most one connection reads per turn. A fast sender's bytes otherwise
+/// pile up in guest memory faster than `pause()` can act (it takes effect
+/// between turns); the rest stays in the kernel, and the socket, still ready,
+/// is read again next turn.
+const READ_BUDGET: usize = 256 * 1024;
+
 thread_local! {
     static RUNTIME: RefCell<Runtime> = RefCell::new(Runtime::default());
 }
@@ -349,16 +355,20 @@ impl Runtime {
         }
     }
 
-    /// Drain the socket: the host keeps a socket with unread bytes marked
-    /// ready, so stopping early would let it starve the others.
+    /// Drain the socket, up to [`READ_BUDGET`]: a read that stops short of
+    /// empty leaves the socket ready, so it is read again next turn.
     fn read(&mut self, id: u32) {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
-        while conn.http.wants_read() {
+        let mut budget = READ_BUDGET;
+        while conn.http.wants_read() && budget > 0 {
             match conn.stream.read() {
                 ReadOutcome::Data(bytes) if bytes.is_empty() => break,
-                ReadOutcome::Data(bytes) => conn.http.handle_input(&bytes, now_ms()),
+                ReadOutcome::Data(bytes) => {
+                    budget = budget.saturating_sub(bytes.len());
+                    conn.http.handle_input(&bytes, now_ms());
+                }
                 ReadOutcome::End => {
                     conn.http.handle_eof();
                     break;
