@@ -227,6 +227,9 @@ impl Chunked {
     ) -> Result<Decoded, ParseError> {
         let before = self.trailers.len();
         self.trailers.extend_from_slice(&buf[pos..]);
+        if self.trailers.len() > opts.raw_head_limit() {
+            return Err(ParseError::new(Code::HeaderOverflow, "Header overflow"));
+        }
         let parser = self
             .trailer_parser
             .get_or_insert_with(|| TrailerParser::new(opts));

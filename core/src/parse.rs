@@ -46,6 +46,18 @@ impl Default for ParserOptions {
     }
 }
 
+impl ParserOptions {
+    /// The most raw bytes an incomplete head (or chunk line, or trailer
+    /// section) may occupy while buffered. Node counts only the target, names
+    /// and values against `maxHeaderSize` and streams the rest (whitespace,
+    /// empty lines) without buffering; a head here is held until it completes,
+    /// so those bytes are bounded instead, far above any real head: 8x the
+    /// limit, at least 64 KiB. Past it: `HPE_HEADER_OVERFLOW` (431).
+    pub fn raw_head_limit(&self) -> usize {
+        (self.max_header_size.saturating_mul(8)).max(64 * 1024)
+    }
+}
+
 /// A parsed request head (what Node's `parserOnHeadersComplete` receives).
 #[derive(Debug)]
 pub struct RequestHead {

@@ -174,6 +174,8 @@ pub struct ServerConnection {
     /// When the head being read began (the connection's start for the
     /// first), for `headersTimeout`; `None` between heads.
     head_started: Option<u64>,
+    /// See [`Self::set_date`].
+    date: String,
 }
 
 impl ServerConnection {
@@ -199,12 +201,14 @@ impl ServerConnection {
             last_activity: now,
             keep_alive_wait: false,
             head_started: Some(now),
+            date: String::new(),
         }
     }
 
     /// Bytes arrived from the peer at `now` (ms).
     pub fn handle_input(&mut self, data: &[u8], now: u64) {
-        if self.destroyed {
+        if self.destroyed || self.closing {
+            // Nothing more is read once the socket is ending.
             return;
         }
         self.last_activity = now;
@@ -261,6 +265,15 @@ impl ServerConnection {
         }
         self.stop_reading();
         self.closing = true;
+    }
+
+    /// The `Date` value for the responses the connection writes itself (the
+    /// automatic 417); the runtime refreshes it as its clock's second turns.
+    pub fn set_date(&mut self, date: &str) {
+        if self.date != date {
+            self.date.clear();
+            self.date.push_str(date);
+        }
     }
 
     /// The socket failed or was reset: every request in flight is aborted.
@@ -550,7 +563,15 @@ impl ServerConnection {
         }
         let (head, consumed) = match self.head_parser.parse(&self.input, &self.config.parser) {
             Ok(Some(parsed)) => parsed,
-            Ok(None) => return false,
+            Ok(None) => {
+                if self.input.len() > self.config.parser.raw_head_limit() {
+                    self.client_error(ParseError::new(
+                        ParseErrorCode::HeaderOverflow,
+                        "Header overflow",
+                    ));
+                }
+                return false;
+            }
             Err(e) => {
                 self.client_error(e);
                 return false;
@@ -595,8 +616,8 @@ impl ServerConnection {
             } else {
                 // No 'checkExpectation' listener: `res.writeHead(417); res.end()`.
                 visible = false;
-                let _ = message.write_head(417, None, &[], "");
-                let _ = message.end(None, "");
+                let _ = message.write_head(417, None, &[], &self.date);
+                let _ = message.end(None, &self.date);
             }
         }
         self.pending.push_back(Pending {
@@ -653,6 +674,13 @@ impl ServerConnection {
             }
             return true;
         }
+        if decoded.consumed == 0 && self.input.len() > self.config.parser.raw_head_limit() {
+            // A chunk-size line or trailer section that never ends.
+            self.client_error(ParseError::new(
+                ParseErrorCode::HeaderOverflow,
+                "Header overflow",
+            ));
+        }
         decoded.consumed > 0
     }
 
@@ -688,16 +716,15 @@ impl ServerConnection {
             } else {
                 BAD_REQUEST
             };
-            // Whatever was queued for unsent responses is dropped: the reply
-            // goes out instead of them.
-            self.output.truncate(self.output_sent);
+            // What is already in `output` Node has handed to the socket
+            // (an automatic 417, a `100 Continue`, an ended front response):
+            // it leaves first. Responses not yet written are lost.
             self.output.extend_from_slice(reply);
         }
         self.events.push_back(ConnEvent::ClientError { error });
         // `socket.destroy()` right after the write: the reply still leaves,
         // nothing else does.
         self.stop_reading();
-        self.abandon_finishing();
         self.closing = true;
     }
 }

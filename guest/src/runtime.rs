@@ -361,6 +361,7 @@ impl Runtime {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
+        conn.http.set_date(&self.date.value);
         let mut budget = READ_BUDGET;
         while conn.http.wants_read() && budget > 0 {
             match conn.stream.read() {
