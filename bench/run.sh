@@ -2,8 +2,10 @@
 # Benchmarks `nodehttp serve --hello` against Node's http module (bench/node_hello.js) in one run.
 #
 # Both servers answer every request with `200 text/plain "hello world"` over keep-alive connections.
-# Each server runs alone, pinned to one core, while a single-threaded wrk pinned to another core loads
-# it; so the numbers compare one event loop against one event loop, not how many cores each can use.
+# Both servers are pinned to one core and loaded one at a time by a single-threaded wrk pinned to another
+# core, so the numbers compare one event loop against one event loop, not how many cores each can use.
+# Their runs alternate (ours, node, ours, node, ...): this machine's speed drifts over minutes, and
+# alternating exposes both to the same drift.
 #
 # Environment (defaults in brackets):
 #   DURATION [10]      seconds per measured wrk run
@@ -97,12 +99,13 @@ mkdir -p "$RESULTS"
 
 # --- servers ------------------------------------------------------------------------------------
 
-SERVER_PID=""
+declare -A PID=() PORT=()
 cleanup() {
-  if [[ -n $SERVER_PID ]]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "${PID[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -111,30 +114,25 @@ trap 'exit 130' INT TERM
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Starts a server pinned to SERVER_CPU and waits for its "listening on [HOST:]PORT" line.
-# Sets SERVER_PID. Args: name port command...
+# Sets PID[name] and PORT[name]. Args: name port command...
 start_server() {
-  local name=$1 port=$2 log="$RESULTS/$1.log"
+  local name=$1 port=$2 log="$RESULTS/$1.log" pid
   shift 2
   : >"$log" # exists before the first grep below, whoever wins the race
   port_in_use "$port" && die "port $port is already in use; set PORT_$(tr a-z A-Z <<<"$name")"
   taskset -c "$SERVER_CPU" "$@" >"$log" 2>&1 &
-  SERVER_PID=$!
+  pid=$!
+  PID[$name]=$pid PORT[$name]=$port
   local deadline=$((SECONDS + START_TIMEOUT))
   until grep -q "listening on" "$log"; do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      wait "$SERVER_PID" 2>/dev/null || true
-      SERVER_PID=""
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" 2>/dev/null || true
+      unset "PID[$name]"
       die "$name exited before listening: $*"$'\n'"$(tail -n 20 "$log")"
     fi
     ((SECONDS < deadline)) || die "$name printed no 'listening on' line within ${START_TIMEOUT}s: $*"$'\n'"$(tail -n 20 "$log")"
     sleep 0.1
   done
-}
-
-stop_server() {
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
 }
 
 # Prints a /proc/PID/status memory field (VmHWM, VmRSS) in kB.
@@ -197,45 +195,56 @@ median() {
 
 declare -A RPS=() P50=() P99=() HWM=() RSS=() ERRS=() IDLE=() OVERFLOWS=()
 
-# Warm-up, RUNS measured runs per connection level, RSS after each level. Args: name port
-bench_server() {
-  local name=$1 port=$2 conns run out rps p50 p99 c r w t n2 bad overflows
-  IDLE[$name]=$(status_kb "$SERVER_PID" VmRSS)
-  for conns in $CONNS; do
+# One measured run of one server: appends its figures to the level's lists. Args: name conns run
+declare -A RPS_L=() P50_L=() P99_L=() ERR_RUNS=() ERR_SUM=() OVERFLOW_SUM=()
+measure() {
+  local name=$1 conns=$2 run=$3 out="$RESULTS/$1-c$2-run$3.txt" status=0 overflows_before overflows
+  local rps p50 p99 c r w t n2 bad=""
+  note "$name c=$conns run $run/$RUNS (${DURATION}s)"
+  overflows_before=$(listen_overflows)
+  run_wrk "${PORT[$name]}" "$conns" "$DURATION" "$out" || status=$?
+  overflows=$(($(listen_overflows) - ${overflows_before:-0}))
+  ((overflows == 0)) || OVERFLOW_SUM[$name]+=" run$run=$overflows"
+  read -r rps p50 p99 c r w t n2 < <(parse_wrk "$out")
+  RPS_L[$name]+=" $rps" P50_L[$name]+=" $p50" P99_L[$name]+=" $p99"
+  ((status == 0)) || bad+=" wrk-exit=$status"
+  [[ $rps != "-" ]] || bad+=" no-result"
+  ((c + r + w + t == 0)) || bad+=" socket(connect=$c read=$r write=$w timeout=$t)"
+  ((n2 == 0)) || bad+=" non-2xx=$n2"
+  if [[ -n $bad ]]; then
+    echo "   ERRORS in $out:$bad"
+    ERR_RUNS[$name]=$((${ERR_RUNS[$name]:-0} + 1))
+    ERR_SUM[$name]+="run$run:$bad; "
+  fi
+}
+
+# Per connection level: a warm-up of each server, then RUNS rounds in which each server runs once,
+# in turn (this machine's speed drifts over minutes: interleaving exposes both servers to the same
+# drift), then medians and RSS.
+bench_level() {
+  local conns=$1 name run
+  for name in $SERVERS; do
+    RPS_L[$name]="" P50_L[$name]="" P99_L[$name]="" ERR_RUNS[$name]=0 ERR_SUM[$name]="" OVERFLOW_SUM[$name]=""
     if ((WARMUP > 0)); then
       note "$name c=$conns warm-up ${WARMUP}s"
-      run_wrk "$port" "$conns" "$WARMUP" "$RESULTS/$name-c$conns-warmup.txt" || true
+      run_wrk "${PORT[$name]}" "$conns" "$WARMUP" "$RESULTS/$name-c$conns-warmup.txt" || true
     fi
-    local rps_l=() p50_l=() p99_l=() err_runs=0 err_sum="" overflow_sum=""
-    for ((run = 1; run <= RUNS; run++)); do
-      out="$RESULTS/$name-c$conns-run$run.txt"
-      note "$name c=$conns run $run/$RUNS (${DURATION}s)"
-      local status=0 overflows_before
-      overflows_before=$(listen_overflows)
-      run_wrk "$port" "$conns" "$DURATION" "$out" || status=$?
-      overflows=$(($(listen_overflows) - ${overflows_before:-0}))
-      ((overflows == 0)) || overflow_sum+=" run$run=$overflows"
-      read -r rps p50 p99 c r w t n2 < <(parse_wrk "$out")
-      rps_l+=("$rps") p50_l+=("$p50") p99_l+=("$p99")
-      bad=""
-      ((status == 0)) || bad+=" wrk-exit=$status"
-      [[ $rps != "-" ]] || bad+=" no-result"
-      ((c + r + w + t == 0)) || bad+=" socket(connect=$c read=$r write=$w timeout=$t)"
-      ((n2 == 0)) || bad+=" non-2xx=$n2"
-      if [[ -n $bad ]]; then
-        echo "   ERRORS in $out:$bad"
-        err_runs=$((err_runs + 1))
-        err_sum+="run$run:$bad; "
-      fi
-    done
-    kill -0 "$SERVER_PID" 2>/dev/null || die "$name died during the c=$conns runs; see $RESULTS/$name.log"
-    RPS[$name:$conns]=$(median "${rps_l[@]}")
-    P50[$name:$conns]=$(median "${p50_l[@]}")
-    P99[$name:$conns]=$(median "${p99_l[@]}")
-    HWM[$name:$conns]=$(status_kb "$SERVER_PID" VmHWM)
-    RSS[$name:$conns]=$(status_kb "$SERVER_PID" VmRSS)
-    ((err_runs == 0)) || ERRS[$name:$conns]="$err_runs/$RUNS runs: ${err_sum%; }"
-    [[ -z $overflow_sum ]] || OVERFLOWS[$name:$conns]=$overflow_sum
+  done
+  for ((run = 1; run <= RUNS; run++)); do
+    for name in $SERVERS; do measure "$name" "$conns" "$run"; done
+  done
+  for name in $SERVERS; do
+    kill -0 "${PID[$name]}" 2>/dev/null || die "$name died during the c=$conns runs; see $RESULTS/$name.log"
+    # shellcheck disable=SC2086 # the lists are space-separated on purpose
+    RPS[$name:$conns]=$(median ${RPS_L[$name]})
+    # shellcheck disable=SC2086
+    P50[$name:$conns]=$(median ${P50_L[$name]})
+    # shellcheck disable=SC2086
+    P99[$name:$conns]=$(median ${P99_L[$name]})
+    HWM[$name:$conns]=$(status_kb "${PID[$name]}" VmHWM)
+    RSS[$name:$conns]=$(status_kb "${PID[$name]}" VmRSS)
+    ((ERR_RUNS[$name] == 0)) || ERRS[$name:$conns]="${ERR_RUNS[$name]}/$RUNS runs: ${ERR_SUM[$name]%; }"
+    [[ -z ${OVERFLOW_SUM[$name]} ]] || OVERFLOWS[$name:$conns]=${OVERFLOW_SUM[$name]}
   done
 }
 
@@ -251,16 +260,14 @@ bench_server() {
 
 for name in $SERVERS; do
   if [[ $name == ours ]]; then
-    port=$PORT_OURS
-    start_server ours "$port" "$NODEHTTP_BIN" serve --hello --listen "127.0.0.1:$port"
+    start_server ours "$PORT_OURS" "$NODEHTTP_BIN" serve --hello --listen "127.0.0.1:$PORT_OURS"
   else
-    port=$PORT_NODE
-    start_server node "$port" node "$BENCH_DIR/node_hello.js" "$port"
+    start_server node "$PORT_NODE" node "$BENCH_DIR/node_hello.js" "$PORT_NODE"
   fi
-  check_response "$name" "$port"
-  bench_server "$name" "$port"
-  stop_server
+  check_response "$name" "${PORT[$name]}"
+  IDLE[$name]=$(status_kb "${PID[$name]}" VmRSS)
 done
+for conns in $CONNS; do bench_level "$conns"; done
 
 # --- report -------------------------------------------------------------------------------------
 
