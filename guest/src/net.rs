@@ -176,6 +176,26 @@ pub fn error_code(e: ErrorCode) -> &'static str {
     }
 }
 
+/// libuv's description of a Node error code, as Node puts it in messages
+/// (`listen EADDRINUSE: address already in use 127.0.0.1:8080`).
+pub fn describe(code: &str) -> &'static str {
+    match code {
+        "EACCES" => "permission denied",
+        "EADDRINUSE" => "address already in use",
+        "EADDRNOTAVAIL" => "address not available",
+        "ECONNREFUSED" => "connection refused",
+        "ECONNRESET" => "connection reset by peer",
+        "ECONNABORTED" => "software caused connection abort",
+        "ETIMEDOUT" => "connection timed out",
+        "EHOSTUNREACH" => "host is unreachable",
+        "EMFILE" => "too many open files",
+        "ENOMEM" => "not enough memory",
+        "EINVAL" => "invalid argument",
+        "ENOTSUP" => "operation not supported on socket",
+        _ => "i/o error",
+    }
+}
+
 fn to_wasi(addr: SocketAddr) -> IpSocketAddress {
     match addr {
         SocketAddr::V4(a) => {

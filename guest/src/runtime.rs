@@ -162,7 +162,8 @@ impl Runtime {
         }
         let listener = Listener::bind(SocketAddr::new(ip, port)).map_err(|e| {
             let code = net::error_code(e);
-            error(code, format!("listen {code} {host}:{port}"))
+            let what = net::describe(code);
+            error(code, format!("listen {code}: {what} {host}:{port}"))
         })?;
         slot.address = listener.local_address();
         slot.listener = Some(listener);
@@ -323,7 +324,7 @@ impl Runtime {
                     let code = net::error_code(e);
                     self.events.push_back(Event::ServerError((
                         server,
-                        error(code, format!("accept {code}")),
+                        error(code, format!("accept {code}: {}", net::describe(code))),
                     )));
                     return;
                 }
