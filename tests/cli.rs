@@ -81,3 +81,22 @@ fn hello_answers_200_text_plain_hello_world() {
         "{text}"
     );
 }
+
+#[test]
+fn a_port_in_use_is_nodes_eaddrinuse_and_exit_status_1() {
+    let first = Serve::start(&[]);
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_nodehttp"))
+        .args(["serve", "--listen", &first.addr.to_string()])
+        .output()
+        .expect("run nodehttp");
+    assert_eq!(second.status.code(), Some(1));
+    assert!(second.stdout.is_empty(), "no listening line");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "listen EADDRINUSE: address already in use {}",
+            first.addr
+        )),
+        "{stderr}"
+    );
+}
