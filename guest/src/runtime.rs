@@ -82,8 +82,9 @@ struct Conn {
     info: Rc<SocketInfo>,
     /// A write is waiting for the output stream's grant.
     write_blocked: bool,
-    /// The embedder's message id for each of this connection's requests.
-    ids: HashMap<RequestId, u32>,
+    /// The embedder's message id for each of this connection's live requests,
+    /// in arrival order (a handful at most: pipelining depth).
+    ids: Vec<(RequestId, u32)>,
 }
 
 /// The `Date` header value, formatted once per second as Node caches it.
@@ -350,7 +351,7 @@ impl Runtime {
                     http: ServerConnection::new(config, now_ms()),
                     info: Rc::new(info),
                     write_blocked: false,
-                    ids: HashMap::default(),
+                    ids: Vec::new(),
                 },
             );
         }
@@ -427,7 +428,7 @@ impl Runtime {
         if !conn.http.is_destroyed() {
             conn.stream.shutdown();
         }
-        for msg in conn.ids.values() {
+        for (_, msg) in &conn.ids {
             self.messages.remove(msg);
         }
         let server = conn.server;
@@ -467,12 +468,13 @@ impl Runtime {
         let Some(conn) = self.conns.get_mut(&conn_id) else {
             return;
         };
-        let Some(&m) = conn.ids.get(&seq) else {
+        let Some(at) = conn.ids.iter().position(|&(s, _)| s == seq) else {
             return;
         };
+        let m = conn.ids[at].1;
         if matches!(event, ConnEvent::ResponseClose { .. }) {
             // The last event of a request/response pair: the runtime forgets it.
-            conn.ids.remove(&seq);
+            conn.ids.remove(at);
         }
         let Some(msg) = self.messages.get(&m).cloned() else {
             return;
@@ -536,7 +538,7 @@ impl Runtime {
             retired: RefCell::new(None),
         });
         if let Some(conn) = self.conns.get_mut(&conn_id) {
-            conn.ids.insert(seq, id);
+            conn.ids.push((seq, id));
         }
         self.messages.insert(id, message.clone());
         Event::Request(RequestEvent {
