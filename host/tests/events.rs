@@ -603,8 +603,17 @@ async fn response_getters_after_end_and_finish() {
     let (_req, res) = log.request(&mut node).await;
     assert_eq!(res.status_code(&mut node).await.unwrap(), 200);
     assert!(!res.writable_ended(&mut node).await.unwrap());
+    let socket = res
+        .socket(&mut node)
+        .await
+        .unwrap()
+        .expect("response.socket");
+    assert_eq!(socket.remote.address, "127.0.0.1");
+    assert_eq!(socket.local.port, port);
     res.set_status_code(&mut node, 404).await.unwrap();
     res.end(&mut node, Some(b"gone")).await.unwrap();
+    // Node: "After response.end(), the property is nulled."
+    assert!(res.socket(&mut node).await.unwrap().is_none());
     assert_eq!(res.status_code(&mut node).await.unwrap(), 404);
     assert!(res.headers_sent(&mut node).await.unwrap());
     assert!(res.writable_ended(&mut node).await.unwrap());
