@@ -458,6 +458,18 @@ impl ServerConnection {
         self.destroyed || (self.closing && self.output.is_empty() && self.finishing.is_empty())
     }
 
+    /// True when no request is in flight, owed or arriving (at most empty
+    /// lines are buffered) and nothing is left to write: the connection only
+    /// waits for the next request, so `server.close()` may close it.
+    pub fn is_idle(&self) -> bool {
+        !self.destroyed
+            && self.pending.is_empty()
+            && self.finishing.is_empty()
+            && self.output.is_empty()
+            && matches!(self.reading, Reading::Head)
+            && only_line_ends(&self.input)
+    }
+
     /// True when the connection was destroyed (close at once, don't linger).
     pub fn is_destroyed(&self) -> bool {
         self.destroyed
@@ -1240,6 +1252,21 @@ mod tests {
             names(&events(&mut c)),
             ["request1 GET /2", "end1", "reqclose1"]
         );
+    }
+
+    #[test]
+    fn idle_means_waiting_for_the_next_request() {
+        let mut c = conn();
+        assert!(c.is_idle(), "a new connection");
+        c.handle_input(b"GET / HT", 0);
+        assert!(!c.is_idle(), "a head is arriving");
+        c.handle_input(b"TP/1.1\r\n\r\n", 0);
+        events(&mut c);
+        assert!(!c.is_idle(), "a response is owed");
+        end_with(&mut c, 0, "x");
+        assert!(!c.is_idle(), "bytes are left to write");
+        take_output(&mut c);
+        assert!(c.is_idle());
     }
 
     #[test]

@@ -241,13 +241,8 @@ impl GuestServerResponse for Response {
     }
 
     fn end(&self, data: Option<Vec<u8>>) -> Result<(), Error> {
-        let ended = self
-            .call(Ok(()), |res, date| res.end(data.as_deref(), date))
-            .map_err(to_wit);
-        if ended.is_ok() {
-            self.0.response_ended.set(true);
-        }
-        ended
+        self.call(Ok(()), |res, date| res.end(data.as_deref(), date))
+            .map_err(to_wit)
     }
 
     fn flush_headers(&self) -> Result<(), Error> {
@@ -269,7 +264,9 @@ impl GuestServerResponse for Response {
     }
 
     fn socket(&self) -> Option<SocketInfo> {
-        (!self.0.response_ended.get()).then(|| SocketInfo::clone(&self.0.socket))
+        // Node nulls `response.socket` once `end()` is called.
+        let ended = self.writable_ended();
+        (!ended).then(|| SocketInfo::clone(&self.0.socket))
     }
 }
 

@@ -59,8 +59,6 @@ pub struct Message {
     pub trailers: RefCell<IncomingHeaders>,
     pub complete: Cell<bool>,
     pub aborted: Cell<bool>,
-    /// `response.end()` was called: `response.socket` reads as null.
-    pub response_ended: Cell<bool>,
     /// `finish` was emitted: `response.writableFinished`.
     pub finished: Cell<bool>,
     /// The response, once its `close` handed it back from the connection.
@@ -82,9 +80,9 @@ struct Conn {
     info: Rc<SocketInfo>,
     /// A write is waiting for the output stream's grant.
     write_blocked: bool,
-    /// The embedder's message id for each of this connection's live requests,
-    /// in arrival order (a handful at most: pipelining depth).
-    ids: Vec<(RequestId, u32)>,
+    /// This connection's requests until their response's `close`, in
+    /// arrival order (a handful at most: pipelining depth).
+    messages: Vec<Rc<Message>>,
 }
 
 /// The `Date` header value, formatted once per second as Node caches it.
@@ -118,7 +116,6 @@ enum Source {
 pub struct Runtime {
     servers: HashMap<u32, ServerSlot>,
     conns: HashMap<u32, Conn>,
-    messages: HashMap<u32, Rc<Message>>,
     events: VecDeque<Event>,
     /// Events Node emits on a later tick: delivered by the next `poll`.
     next_tick: Vec<Event>,
@@ -196,6 +193,21 @@ impl Runtime {
         slot.closing = true;
         if slot.connections == 0 {
             self.events.push_back(Event::ServerClose(server));
+            return;
+        }
+        // Connections waiting for a request are closed now (Node's
+        // `closeIdleConnections()` in `close()`); busy ones finish first.
+        let idle: Vec<u32> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.server == server && c.http.is_idle())
+            .map(|(&id, _)| id)
+            .collect();
+        for id in idle {
+            if let Some(conn) = self.conns.get_mut(&id) {
+                conn.http.destroy();
+            }
+            self.after_io(id);
         }
     }
 
@@ -351,7 +363,7 @@ impl Runtime {
                     http: ServerConnection::new(config, now_ms()),
                     info: Rc::new(info),
                     write_blocked: false,
-                    ids: Vec::new(),
+                    messages: Vec::new(),
                 },
             );
         }
@@ -428,9 +440,6 @@ impl Runtime {
         if !conn.http.is_destroyed() {
             conn.stream.shutdown();
         }
-        for (_, msg) in &conn.ids {
-            self.messages.remove(msg);
-        }
         let server = conn.server;
         drop(conn);
         if let Some(slot) = self.servers.get_mut(&server) {
@@ -468,17 +477,16 @@ impl Runtime {
         let Some(conn) = self.conns.get_mut(&conn_id) else {
             return;
         };
-        let Some(at) = conn.ids.iter().position(|&(s, _)| s == seq) else {
+        let Some(at) = conn.messages.iter().position(|m| m.seq == seq) else {
             return;
         };
-        let m = conn.ids[at].1;
-        if matches!(event, ConnEvent::ResponseClose { .. }) {
+        let msg = if matches!(event, ConnEvent::ResponseClose { .. }) {
             // The last event of a request/response pair: the runtime forgets it.
-            conn.ids.remove(at);
-        }
-        let Some(msg) = self.messages.get(&m).cloned() else {
-            return;
+            conn.messages.remove(at)
+        } else {
+            conn.messages[at].clone()
         };
+        let m = msg.id;
         let out = match event {
             ConnEvent::Data { chunk, .. } => Event::Data((m, chunk)),
             ConnEvent::End { trailers, .. } => {
@@ -505,7 +513,6 @@ impl Runtime {
             ConnEvent::Drain { .. } => Event::Drain(m),
             ConnEvent::ResponseClose { response, .. } => {
                 // The resources keep the retired response.
-                self.messages.remove(&m);
                 *msg.retired.borrow_mut() = Some(response);
                 Event::ResponseClose(m)
             }
@@ -533,14 +540,12 @@ impl Runtime {
             trailers: RefCell::new(IncomingHeaders::new()),
             complete: Cell::new(false),
             aborted: Cell::new(false),
-            response_ended: Cell::new(false),
             finished: Cell::new(false),
             retired: RefCell::new(None),
         });
         if let Some(conn) = self.conns.get_mut(&conn_id) {
-            conn.ids.push((seq, id));
+            conn.messages.push(message.clone());
         }
-        self.messages.insert(id, message.clone());
         Event::Request(RequestEvent {
             server,
             id,

@@ -148,6 +148,28 @@ fn spawn<T: Send + 'static>(client: impl FnOnce() -> T + Send + 'static) -> Join
 
 /// Reads until `done` accepts what was read, the peer closes, or [`STEP`]
 /// passes; returns what was read.
+/// A client on its own thread: sends `parts` (100 ms apart, so each arrives
+/// in its own read), then reads until the response ends in the body `ends`.
+fn client(
+    port: u16,
+    parts: &'static [&'static [u8]],
+    ends: &'static [u8],
+) -> std::thread::JoinHandle<(TcpStream, Vec<u8>)> {
+    spawn(move || {
+        let mut conn = connect(port);
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            conn.write_all(part).unwrap();
+        }
+        let response = read_until(&mut conn, |got| {
+            got.ends_with(ends) && got.windows(4).any(|w| w == b"\r\n\r\n")
+        });
+        (conn, response)
+    })
+}
+
 fn read_until(conn: &mut TcpStream, done: impl Fn(&[u8]) -> bool) -> Vec<u8> {
     let deadline = Instant::now() + STEP;
     let mut got = Vec::new();
@@ -201,13 +223,7 @@ fn keep_alive_ok(status: &str, body: &str) -> String {
 async fn keep_alive_get_answered_at_end() {
     let (mut node, _server, port) = listening().await;
     let mut log = Log::default();
-    let client = spawn(move || {
-        let mut conn = connect(port);
-        conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
-        let response = read_until(&mut conn, |got| got.ends_with(b"\r\n\r\nok"));
-        (conn, response)
-    });
+    let client = client(port, &[b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"], b"\r\n\r\nok");
     let (req, res) = log.request(&mut node).await;
     assert_eq!(req.method(&mut node).await.unwrap(), "GET");
     log.until(&mut node, is("end")).await;
@@ -244,13 +260,7 @@ async fn keep_alive_get_answered_at_end() {
 async fn keep_alive_get_answered_at_request() {
     let (mut node, _server, port) = listening().await;
     let mut log = Log::default();
-    let client = spawn(move || {
-        let mut conn = connect(port);
-        conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
-        let response = read_until(&mut conn, |got| got.ends_with(b"\r\n\r\nok"));
-        (conn, response)
-    });
+    let client = client(port, &[b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"], b"\r\n\r\nok");
     let (_req, res) = log.request(&mut node).await;
     res.end(&mut node, Some(b"ok")).await.unwrap();
     log.until(&mut node, is("response-close")).await;
@@ -282,15 +292,14 @@ async fn keep_alive_get_answered_at_request() {
 async fn body_in_two_writes_arrives_as_data_then_end() {
     let (mut node, _server, port) = listening().await;
     let mut log = Log::default();
-    let client = spawn(move || {
-        let mut conn = connect(port);
-        conn.write_all(b"POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello")
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(100));
-        conn.write_all(b" world").unwrap();
-        let response = read_until(&mut conn, |got| got.ends_with(b"\r\n\r\nok"));
-        (conn, response)
-    });
+    let client = client(
+        port,
+        &[
+            b"POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello",
+            b" world",
+        ],
+        b"\r\n\r\nok",
+    );
     let (req, res) = log.request(&mut node).await;
     assert!(!req.complete(&mut node).await.unwrap());
     log.until(&mut node, is("end")).await;
@@ -327,16 +336,14 @@ async fn body_in_two_writes_arrives_as_data_then_end() {
 async fn chunked_trailers_are_readable_at_end() {
     let (mut node, _server, port) = listening().await;
     let mut log = Log::default();
-    let client = spawn(move || {
-        let mut conn = connect(port);
-        conn.write_all(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(100));
-        conn.write_all(b"6\r\n world\r\n0\r\nX-Checksum: 11\r\nX-Other: a\r\nx-other: b\r\n\r\n")
-            .unwrap();
-        let response = read_until(&mut conn, |got| got.ends_with(b"\r\n\r\nok"));
-        (conn, response)
-    });
+    let client = client(
+        port,
+        &[
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+            b"6\r\n world\r\n0\r\nX-Checksum: 11\r\nX-Other: a\r\nx-other: b\r\n\r\n",
+        ],
+        b"\r\n\r\nok",
+    );
     let (req, res) = log.request(&mut node).await;
     log.until(&mut node, is("end")).await;
     assert!(req.complete(&mut node).await.unwrap());
@@ -548,12 +555,7 @@ fn code<T: std::fmt::Debug>(result: Result<T, Error>) -> Option<String> {
 async fn thrown_errors_carry_node_codes_and_leave_the_instance_working() {
     let (mut node, _server, port) = listening().await;
     let mut log = Log::default();
-    let client = spawn(move || {
-        let mut conn = connect(port);
-        conn.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
-        let response = read_until(&mut conn, |got| got.ends_with(b"\r\n\r\ngone"));
-        (conn, response)
-    });
+    let client = client(port, &[b"GET / HTTP/1.1\r\n\r\n"], b"\r\n\r\ngone");
     let (_req, res) = log.request(&mut node).await;
     let value = HeaderValue::Text("x".into());
 
@@ -594,12 +596,7 @@ async fn thrown_errors_carry_node_codes_and_leave_the_instance_working() {
 async fn response_getters_after_end_and_finish() {
     let (mut node, _server, port) = listening().await;
     let mut log = Log::default();
-    let client = spawn(move || {
-        let mut conn = connect(port);
-        conn.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
-        let response = read_until(&mut conn, |got| got.ends_with(b"\r\n\r\ngone"));
-        (conn, response)
-    });
+    let client = client(port, &[b"GET / HTTP/1.1\r\n\r\n"], b"\r\n\r\ngone");
     let (_req, res) = log.request(&mut node).await;
     assert_eq!(res.status_code(&mut node).await.unwrap(), 200);
     assert!(!res.writable_ended(&mut node).await.unwrap());
@@ -709,8 +706,15 @@ async fn server_close_closes_idle_keep_alive_connections() {
     log.watch(&mut node, QUIET).await;
     log.take_names();
 
+    let closing = Instant::now();
     server.close(&mut node).await.unwrap();
     log.until(&mut node, is("server-close")).await;
+    // At once, not when keepAliveTimeout (5 s) would have closed it anyway.
+    assert!(
+        closing.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        closing.elapsed()
+    );
     log.watch(&mut node, QUIET).await;
     let (response, closed) = client.join().unwrap();
     assert_eq!(without_date(&response), keep_alive_ok("200 OK", "ok"));
