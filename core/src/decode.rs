@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use crate::error::{ParseError, ParseErrorCode as Code};
 use crate::incoming::IncomingHeaders;
-use crate::parse::{ParserOptions, TrailerParser};
+use crate::parse::{ParserOptions, Role, TrailerParser};
 
 /// Node's limit on the chunk extensions of one chunk (`kMaxChunkExtensionsSize`
 /// in `node_http_parser.cc`): name and value bytes, quotes included.
@@ -51,9 +51,19 @@ impl Decoder {
         }
     }
 
+    /// A chunked request body.
     pub fn chunked() -> Self {
         Decoder {
-            kind: Kind::Chunked(Chunked::new()),
+            kind: Kind::Chunked(Chunked::new(Role::Request)),
+        }
+    }
+
+    /// A chunked response body: its trailer section follows the response's
+    /// header rules (llhttp lets a response's trailers carry a
+    /// `Transfer-Encoding`, which a request's may not).
+    pub fn chunked_response() -> Self {
+        Decoder {
+            kind: Kind::Chunked(Chunked::new(Role::Response)),
         }
     }
 
@@ -136,6 +146,8 @@ struct Chunked {
     /// complete; an incomplete one is kept here until it is).
     trailers: Vec<u8>,
     trailer_parser: Option<TrailerParser>,
+    /// Whose trailers these are.
+    role: Role,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -172,13 +184,14 @@ enum Step {
 }
 
 impl Chunked {
-    fn new() -> Self {
+    fn new(role: Role) -> Self {
         Chunked {
             state: State::SizeStart,
             size: 0,
             extensions: 0,
             trailers: Vec::new(),
             trailer_parser: None,
+            role,
         }
     }
 
@@ -230,9 +243,10 @@ impl Chunked {
         if self.trailers.len() > opts.raw_head_limit() {
             return Err(ParseError::new(Code::HeaderOverflow, "Header overflow"));
         }
+        let role = self.role;
         let parser = self
             .trailer_parser
-            .get_or_insert_with(|| TrailerParser::new(opts));
+            .get_or_insert_with(|| TrailerParser::new(opts, role));
         match parser.parse(&self.trailers, opts)? {
             None => Ok(Decoded {
                 consumed: buf.len(),
@@ -538,6 +552,31 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(chunked(input, &strict()).0, *expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn trailer_rules_follow_the_role() {
+        // Node v20's client takes a Transfer-Encoding trailer in a response
+        // (tests/node/record_responses.js, `chunked_trailer_te`); its server
+        // refuses one in a request. A Content-Length trailer is refused in both.
+        let te = b"0\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let response = feed(Decoder::chunked_response(), te, &[], &strict());
+        let expected = vec![("Transfer-Encoding".to_string(), "chunked".to_string())];
+        assert_eq!(response, Ok(Some((vec![], expected, te.len()))));
+        let request = feed(Decoder::chunked(), te, &[], &strict()).map_err(|e| e.code.as_str());
+        assert_eq!(request, Err("HPE_INVALID_TRANSFER_ENCODING"));
+        let cl = b"0\r\nContent-Length: 3\r\n\r\n";
+        for decoder in [Decoder::chunked(), Decoder::chunked_response()] {
+            let refused =
+                feed(decoder, cl, &[], &strict()).map_err(|e| (e.code.as_str(), e.reason));
+            assert_eq!(
+                refused,
+                Err((
+                    "HPE_INVALID_CONTENT_LENGTH",
+                    "Content-Length can't be present with Transfer-Encoding"
+                ))
+            );
         }
     }
 

@@ -1,7 +1,8 @@
-//! The outgoing side, as Node's `lib/_http_outgoing.js` and the `ServerResponse`
-//! half of `lib/_http_server.js` do it: the `setHeader` store, the head
-//! (`_storeHeader`) with Node's keep-alive and framing decisions, and the body
-//! (`write`, `end`, chunked encoding, trailers).
+//! The outgoing side, as Node's `lib/_http_outgoing.js` does it for its two
+//! subclasses, the `ServerResponse` of `lib/_http_server.js` and the
+//! `ClientRequest` of `lib/_http_client.js`: the `setHeader` store, the head
+//! (`_storeHeader`, one for both roles) with Node's keep-alive and framing
+//! decisions, and the body (`write`, `end`, chunked encoding, trailers).
 //!
 //! Sans-IO: serialized bytes collect in [`OutgoingMessage::output`], which the
 //! connection drains; the `Date` value is passed in by the caller, since the
@@ -46,6 +47,16 @@ impl HeaderValue {
             HeaderValue::Text(s) => is_invalid_header_value(s),
             HeaderValue::List(items) => items.iter().any(|s| is_invalid_header_value(s)),
             HeaderValue::Number(_) => false,
+        }
+    }
+
+    /// JavaScript truthiness, as `if (this.getHeader('expect'))` tests it:
+    /// `''`, `0` and `NaN` are false, every array (even `[]`) is true.
+    fn is_truthy(&self) -> bool {
+        match self {
+            HeaderValue::Text(s) => !s.is_empty(),
+            HeaderValue::List(_) => true,
+            HeaderValue::Number(n) => *n != 0.0 && !n.is_nan(),
         }
     }
 }
@@ -330,6 +341,95 @@ pub struct ResponseContext {
     pub keep_alive_timeout_ms: u64,
 }
 
+/// What `new ClientRequest(options)` needs, once the caller has chosen the
+/// agent and resolved the options (`hostname || host`, `port || defaultPort`).
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    /// `options.method`: validated as a token and upper-cased here (as v12
+    /// does too); empty means `GET`.
+    pub method: String,
+    /// `options.path`: refused here if it holds a character outside
+    /// U+0021..=U+00FF (Node's `INVALID_PATH_REGEX`); empty means `/`.
+    pub path: String,
+    /// The `Host` value to add unless `options.headers` has a non-empty one
+    /// (see [`RequestContext::host_header_for`]); `None` for `setHost: false`.
+    pub host_header: Option<String>,
+    /// `options.auth` (`user:pass`): sent as `Authorization: Basic ...`
+    /// unless `options.headers` has a non-empty `Authorization`.
+    pub auth: Option<String>,
+    /// `options.headers` in `Object.keys` order, each `setHeader` in turn.
+    pub headers: Vec<(String, HeaderValue)>,
+    /// Node's `this.shouldKeepAlive` from the agent: its `keepAlive`, or a
+    /// finite `maxSockets` (only then can the socket be reused at all).
+    pub should_keep_alive: bool,
+}
+
+impl RequestContext {
+    /// The `Host` value `ClientRequest` composes: the host, bracketed if it is
+    /// an IPv6 address (two colons and no `[` yet; RFC 3986 §3.2.2), then
+    /// `:port` unless the port is the agent's (or `options.defaultPort`).
+    pub fn host_header_for(host: &str, port: u16, default_port: u16) -> String {
+        let ipv6 = !host.starts_with('[')
+            && host
+                .split_once(':')
+                .is_some_and(|(_, rest)| rest.contains(':'));
+        let mut value = if ipv6 {
+            format!("[{host}]")
+        } else {
+            host.to_string()
+        };
+        if port != default_port {
+            value.push(':');
+            value.push_str(Digits::decimal(u64::from(port)).as_str());
+        }
+        value
+    }
+}
+
+/// Node's `INVALID_PATH_REGEX`, `/[^\u0021-\u00ff]/`: a request path may hold
+/// no space, control character or code point above U+00FF.
+fn is_invalid_path(path: &str) -> bool {
+    path.chars().any(|c| !('\u{21}'..='\u{ff}').contains(&c))
+}
+
+/// Node's `useChunkedEncodingByDefault` for a request: every method but
+/// those whose requests rarely carry a body.
+fn chunked_by_default(method: &str) -> bool {
+    !matches!(
+        method,
+        "GET" | "HEAD" | "DELETE" | "OPTIONS" | "TRACE" | "CONNECT"
+    )
+}
+
+/// RFC 4648 §4 base64 with padding, as `Buffer#toString('base64')` writes it.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for group in bytes.chunks(3) {
+        let byte = |i: usize| u32::from(group.get(i).copied().unwrap_or(0));
+        let bits = byte(0) << 16 | byte(1) << 8 | byte(2);
+        for i in 0..4 {
+            if i <= group.len() {
+                out.push(char::from(ALPHABET[((bits >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Which of `OutgoingMessage`'s two subclasses a message is.
+#[derive(Clone, Debug)]
+enum Role {
+    /// A `ServerResponse`: a status line, `Date`, `Keep-Alive: timeout=`.
+    Response,
+    /// A `ClientRequest`: a request line and no `Date`. It always has an
+    /// agent (Node's `this.agent`), which lets `_storeHeader` announce
+    /// `Connection: keep-alive` even on a request without a body.
+    Request { method: String, path: String },
+}
+
 /// What `_storeHeader` notices while writing the header lines (its `state`).
 #[derive(Default)]
 struct HeadState {
@@ -374,10 +474,12 @@ impl Steering {
     }
 }
 
-/// A ServerResponse: Node's `OutgoingMessage` state machine in the server
-/// role. Field names follow Node's properties.
+/// A ServerResponse or a ClientRequest: Node's `OutgoingMessage` state
+/// machine in either role. Field names follow Node's properties.
 #[derive(Clone, Debug)]
 pub struct OutgoingMessage {
+    role: Role,
+    /// The response's status; unused by a request.
     status_code: u16,
     /// Borrowed from the status table unless the app set its own.
     status_message: Option<Cow<'static, str>>,
@@ -411,19 +513,20 @@ pub struct OutgoingMessage {
 }
 
 impl OutgoingMessage {
-    /// `new ServerResponse(req)` with the server's settings applied.
-    pub fn server_response(ctx: ResponseContext) -> Self {
+    /// `new OutgoingMessage()` as the subclasses go on to configure it: no
+    /// `Date`, no `Keep-Alive` timeout, a body, chunked by default.
+    fn new(role: Role, should_keep_alive: bool) -> Self {
         OutgoingMessage {
+            role,
             status_code: 200,
             status_message: None,
-            send_date: true,
+            send_date: false,
             headers: OutgoingHeaders::default(),
             headers_touched: false,
-            has_body: !ctx.head_request,
-            use_chunked_encoding_by_default: !ctx.http_version_minor_or_lower
-                || ctx.request_te_chunked,
-            should_keep_alive: ctx.should_keep_alive,
-            keep_alive_timeout_ms: ctx.keep_alive_timeout_ms,
+            has_body: true,
+            use_chunked_encoding_by_default: true,
+            should_keep_alive,
+            keep_alive_timeout_ms: 0,
             default_keep_alive: true,
             removed_connection: false,
             removed_cont_len: false,
@@ -437,6 +540,97 @@ impl OutgoingMessage {
             finished: false,
             output: Vec::new(),
         }
+    }
+
+    /// `new ServerResponse(req)` with the server's settings applied.
+    pub fn server_response(ctx: ResponseContext) -> Self {
+        let mut res = Self::new(Role::Response, ctx.should_keep_alive);
+        res.send_date = true;
+        res.has_body = !ctx.head_request;
+        res.use_chunked_encoding_by_default =
+            !ctx.http_version_minor_or_lower || ctx.request_te_chunked;
+        res.keep_alive_timeout_ms = ctx.keep_alive_timeout_ms;
+        res
+    }
+
+    /// `new ClientRequest(options)`, in Node's order: the path is checked
+    /// before the method; `options.headers` are set, then `Host` and
+    /// `Authorization` unless already there. With an `Expect` header the head
+    /// is written at once, so it goes out before any body and the server can
+    /// answer `100 Continue` (RFC 9110 §10.1.1).
+    pub fn client_request(ctx: RequestContext) -> Result<Self, NodeError> {
+        if is_invalid_path(&ctx.path) {
+            return Err(NodeError::new(
+                "ERR_UNESCAPED_CHARACTERS",
+                "Request path contains unescaped characters",
+            ));
+        }
+        let method = if ctx.method.is_empty() {
+            "GET".to_string()
+        } else if is_http_token(&ctx.method) {
+            // A token is ASCII, so this is JavaScript's `toUpperCase()`.
+            ctx.method.to_ascii_uppercase()
+        } else {
+            return Err(NodeError::invalid_token("Method", &ctx.method));
+        };
+        let path = if ctx.path.is_empty() {
+            "/".to_string()
+        } else {
+            ctx.path
+        };
+        let use_chunked = chunked_by_default(&method);
+        let mut req = Self::new(Role::Request { method, path }, ctx.should_keep_alive);
+        req.use_chunked_encoding_by_default = use_chunked;
+        req.last = !ctx.should_keep_alive;
+        // A request's head is always written from the store (`kOutHeaders`).
+        req.headers_touched = true;
+
+        for (name, value) in ctx.headers {
+            req.headers.set(&name, value)?;
+        }
+        if let Some(host) = ctx.host_header {
+            if !req.has_truthy_header("host") {
+                req.headers.set("Host", HeaderValue::Text(host))?;
+            }
+        }
+        if let Some(auth) = ctx.auth {
+            if !req.has_truthy_header("authorization") {
+                let basic = format!("Basic {}", base64(auth.as_bytes()));
+                req.headers.set("Authorization", HeaderValue::Text(basic))?;
+            }
+        }
+        if req.has_truthy_header("expect") {
+            req.implicit_header("")?;
+        }
+        Ok(req)
+    }
+
+    /// `!!this.getHeader(name)`, as the `ClientRequest` constructor asks.
+    fn has_truthy_header(&self, name: &str) -> bool {
+        self.headers.get(name).is_some_and(HeaderValue::is_truthy)
+    }
+
+    /// `req.method`, upper-cased; empty for a response.
+    pub fn method(&self) -> &str {
+        match &self.role {
+            Role::Request { method, .. } => method,
+            Role::Response => "",
+        }
+    }
+
+    /// `req.path`; empty for a response.
+    pub fn path(&self) -> &str {
+        match &self.role {
+            Role::Request { path, .. } => path,
+            Role::Response => "",
+        }
+    }
+
+    /// Node's `shouldKeepAlive`: for a request, whether the socket may go
+    /// back to the agent once the response allows it (a `Connection`
+    /// header other than `close` turns it on).
+    pub fn should_keep_alive(&self) -> bool {
+        self.should_keep_alive
     }
 
     pub fn status_code(&self) -> u16 {
@@ -524,6 +718,13 @@ impl OutgoingMessage {
         headers: &[(String, HeaderValue)],
         date: &str,
     ) -> Result<(), NodeError> {
+        if let Role::Request { .. } = self.role {
+            // `writeHead` exists on `ServerResponse.prototype` only.
+            return Err(NodeError::new(
+                "ERR_METHOD_NOT_IMPLEMENTED",
+                "The writeHead() method is not implemented",
+            ));
+        }
         if self.header.is_some() {
             return Err(NodeError::headers_sent("write"));
         }
@@ -571,9 +772,18 @@ impl OutgoingMessage {
         self.store_header(head, headers, date)
     }
 
-    /// `_implicitHeader()`: `writeHead(this.statusCode)`.
+    /// `_implicitHeader()`: a response's `writeHead(this.statusCode)`; a
+    /// request's `_storeHeader(method + ' ' + path + ' HTTP/1.1\r\n')`.
     fn implicit_header(&mut self, date: &str) -> Result<(), NodeError> {
-        self.write_head(self.status_code, None, &[], date)
+        let Role::Request { method, path } = &self.role else {
+            return self.write_head(self.status_code, None, &[], date);
+        };
+        let mut head = Vec::with_capacity(HEAD_CAPACITY + self.content_length.unwrap_or(0));
+        extend_latin1(&mut head, method);
+        head.push(b' ');
+        extend_latin1(&mut head, path);
+        head.extend_from_slice(b" HTTP/1.1\r\n");
+        self.store_header(head, &[], date)
     }
 
     /// `_storeHeader(firstLine, headers)`: the header lines (the store's,
@@ -606,9 +816,13 @@ impl OutgoingMessage {
             extend_line(&mut header, "Date", date);
         }
 
+        let is_request = matches!(self.role, Role::Request { .. });
         // Node: a 204 or 304 the app marked chunked sends no zero chunk and
         // closes the connection instead, so no proxy is confused by it.
-        if self.chunked_encoding && (self.status_code == 204 || self.status_code == 304) {
+        if self.chunked_encoding
+            && !is_request
+            && (self.status_code == 204 || self.status_code == 304)
+        {
             self.chunked_encoding = false;
             self.should_keep_alive = false;
         }
@@ -616,8 +830,10 @@ impl OutgoingMessage {
         if self.removed_connection {
             self.last = !self.should_keep_alive;
         } else if !state.connection {
-            let send_keep_alive =
-                self.should_keep_alive && (state.cont_len || self.use_chunked_encoding_by_default);
+            // Node's `|| this.agent`: a request announces keep-alive even
+            // when unframed (a GET), since its agent may reuse the socket.
+            let send_keep_alive = self.should_keep_alive
+                && (state.cont_len || self.use_chunked_encoding_by_default || is_request);
             if send_keep_alive {
                 header.extend_from_slice(b"Connection: keep-alive\r\n");
                 if self.keep_alive_timeout_ms > 0 && self.default_keep_alive {
@@ -1475,6 +1691,68 @@ mod tests {
             "write after end",
         );
         assert_eq!(res.end(None, DATE), Ok(()));
+    }
+
+    /// A request as `http.request({path: '/', method})` through v12's
+    /// global agent (not keep-alive), with no `Host`.
+    fn request(method: &str) -> OutgoingMessage {
+        OutgoingMessage::client_request(RequestContext {
+            method: method.to_string(),
+            path: "/".to_string(),
+            host_header: None,
+            auth: None,
+            headers: Vec::new(),
+            should_keep_alive: false,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn base64_is_buffers() {
+        // Buffer.from(s).toString('base64')
+        for (s, want) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("user:pass", "dXNlcjpwYXNz"),
+            ("us\u{e9}r:p\u{e4}ss", "dXPDqXI6cMOkc3M="),
+        ] {
+            assert_eq!(base64(s.as_bytes()), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn host_header_brackets_ipv6_and_drops_the_default_port() {
+        let host = RequestContext::host_header_for;
+        assert_eq!(host("example.com", 80, 80), "example.com");
+        assert_eq!(host("example.com", 8080, 80), "example.com:8080");
+        assert_eq!(host("::1", 8080, 80), "[::1]:8080");
+        assert_eq!(host("[::1]", 80, 80), "[::1]");
+        // One colon is not an IPv6 address (Node's test is two).
+        assert_eq!(host("a:b", 80, 80), "a:b");
+    }
+
+    #[test]
+    fn request_has_no_write_head_and_no_date() {
+        let mut req = request("POST");
+        let err = req.write_head(200, None, &[], DATE).unwrap_err();
+        assert_eq!(err.code, "ERR_METHOD_NOT_IMPLEMENTED");
+        req.end(Some(b"x"), DATE).unwrap();
+        assert_wire(
+            &mut req,
+            "POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx",
+        );
+        assert!(req.is_last());
+    }
+
+    #[test]
+    fn request_write_reports_backpressure() {
+        let mut req = request("PUT");
+        assert!(req.write(&[b'a'; 100], "").unwrap());
+        assert!(!req.write(&[b'a'; HIGH_WATER_MARK], "").unwrap());
+        req.output().clear();
+        assert!(req.write(b"a", "").unwrap());
     }
 
     #[test]

@@ -1,17 +1,20 @@
 //! Message heads as Node's parser (llhttp 9, strict unless `insecure`) reads them:
-//! the request line, header and trailer fields, and the limits Node puts on them.
+//! the request line (server role), the status line (client role), header and
+//! trailer fields, and the limits Node puts on them.
 //!
 //! Parsing works over a growing buffer: the caller passes everything it has
 //! buffered so far and gets `Ok(None)` until the head is complete. Every byte seen
 //! is validated as it arrives, and the header size is counted over incomplete heads
 //! too, so a peer that never ends its head is refused once it reaches the limit.
-//! [`HeadParser`] keeps its place between calls (complete lines are not read
-//! again); [`parse_request_head`] is the same from scratch.
+//! [`HeadParser`] and [`ResponseHeadParser`] keep their place between calls
+//! (complete lines are not read again); [`parse_request_head`] is the same from
+//! scratch.
 //!
-//! Node counts a head's size as llhttp delivers it: the request target, and every
-//! header name and value (value bytes from the first non-whitespace byte, trailing
-//! whitespace included), with no separators or line ends. Trailers are counted
-//! afresh. A total of `max_header_size` or more is `HPE_HEADER_OVERFLOW` (431).
+//! Node counts a head's size as llhttp delivers it: the request target or the
+//! status line's reason phrase, and every header name and value (value bytes from
+//! the first non-whitespace byte, trailing whitespace included), with no
+//! separators or line ends. Trailers are counted afresh. A total of
+//! `max_header_size` or more is `HPE_HEADER_OVERFLOW` (431).
 
 use std::borrow::Cow;
 
@@ -76,6 +79,50 @@ pub struct RequestHead {
     pub upgrade: bool,
 }
 
+/// Which side of an exchange a message comes from (llhttp's `type`): a few
+/// header rules differ, and the chunked trailer section follows them too.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) enum Role {
+    #[default]
+    Request,
+    Response,
+}
+
+/// What the parser must know of the request a response answers (llhttp's
+/// `F_SKIPBODY`, set when Node's client returns 1 or 2 from `onIncoming`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestKind {
+    /// A `HEAD` request: the response has no body whatever its head says.
+    pub head: bool,
+    /// A `CONNECT` request: the response is the start of a tunnel.
+    pub connect: bool,
+}
+
+/// A parsed response head (what Node's `parserOnHeadersComplete` receives in
+/// the client role).
+#[derive(Debug)]
+pub struct ResponseHead {
+    pub version_major: u8,
+    pub version_minor: u8,
+    /// Three digits, any value from 0 to 999 (llhttp checks no range).
+    pub status_code: u16,
+    /// Node's `statusMessage`: the reason phrase as sent (inner and trailing
+    /// whitespace and control bytes kept), latin1-decoded; `""` when absent.
+    pub status_message: String,
+    pub headers: IncomingHeaders,
+    /// Body framing decided from the head (`Length(0)` when there is no body:
+    /// HEAD, CONNECT, upgrade, 1xx, 204, 304).
+    pub body: Decoder,
+    /// `llhttp_should_keep_alive()` as Node's client receives it, i.e. before
+    /// `onIncoming` marks a HEAD response bodiless: false for HTTP/1.0 without
+    /// `keep-alive`, a `close` token, or a body read until the server closes
+    /// (so a HEAD response with no length is not kept alive, as in Node).
+    pub keep_alive: bool,
+    /// Node's `res.upgrade`: a 101 with `Upgrade` and a `Connection: upgrade`
+    /// token, or any answer to CONNECT (Node v20 does not look at its status).
+    pub upgrade: bool,
+}
+
 /// Parse a request head from the start of `buf`.
 ///
 /// `Ok(None)`: need more bytes (the limits are not exceeded so far).
@@ -98,10 +145,7 @@ pub fn parse_request_head(
 /// only while it is incomplete), not quadratic in it.
 #[derive(Debug, Default)]
 pub struct HeadParser {
-    /// The request line, once complete, and the fields read after it.
-    progress: Option<(RequestLine, Fields)>,
-    /// How much of the buffer the last call saw.
-    seen: usize,
+    inner: Resumable<RequestLine>,
 }
 
 impl HeadParser {
@@ -117,42 +161,12 @@ impl HeadParser {
         buf: &[u8],
         opts: &ParserOptions,
     ) -> Result<Option<(RequestHead, usize)>, ParseError> {
-        if buf.len() < self.seen {
-            self.progress = None;
-        }
-        self.seen = buf.len();
-        let result = self.parse_on(buf, opts);
-        if !matches!(result, Ok(None)) {
-            *self = Self::default();
-        }
-        result
-    }
-
-    fn parse_on(
-        &mut self,
-        buf: &[u8],
-        opts: &ParserOptions,
-    ) -> Result<Option<(RequestHead, usize)>, ParseError> {
-        let (line, fields) = match &mut self.progress {
-            Some(progress) => progress,
-            None => {
-                let mut size = HeaderSize::new(opts.max_header_size);
-                let Some(line) = parse_request_line(buf, &mut size, opts)? else {
-                    return Ok(None);
-                };
-                let fields = Fields::new(Section::Head, FieldFlags::default(), size);
-                self.progress.insert((line, fields))
-            }
-        };
-        let Some(consumed) = fields.parse(buf.get(line.end..).unwrap_or_default(), opts)? else {
+        let Some((line, flags, headers, consumed)) =
+            self.inner
+                .parse(buf, opts, Role::Request, parse_request_line)?
+        else {
             return Ok(None);
         };
-        let Some((line, fields)) = self.progress.take() else {
-            return Ok(None);
-        };
-        let flags = fields.flags;
-        let mut headers = fields.headers;
-        headers.limit_merged(opts.max_headers_count);
         let connect = line.method == "CONNECT";
         let head = RequestHead {
             method: line.method.to_owned(),
@@ -164,7 +178,145 @@ impl HeadParser {
             keep_alive: flags.keep_alive(line.major, line.minor),
             upgrade: connect || (flags.upgrade && flags.connection_upgrade),
         };
-        Ok(Some((head, line.end + consumed)))
+        Ok(Some((head, consumed)))
+    }
+}
+
+/// A response head over a buffer that grows between calls, with
+/// [`HeadParser`]'s contract: `buf` starts with what the previous call was
+/// given; `Ok(None)` = need more; after a complete head or an error the parser
+/// starts afresh. Empty lines before the status line are skipped, as llhttp
+/// skips them before any message.
+#[derive(Debug, Default)]
+pub struct ResponseHeadParser {
+    inner: Resumable<StatusLine>,
+}
+
+impl ResponseHeadParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parse on; `req` is the request this response answers.
+    pub fn parse(
+        &mut self,
+        buf: &[u8],
+        opts: &ParserOptions,
+        req: RequestKind,
+    ) -> Result<Option<(ResponseHead, usize)>, ParseError> {
+        let Some((line, flags, headers, consumed)) =
+            self.inner
+                .parse(buf, opts, Role::Response, parse_status_line)?
+        else {
+            return Ok(None);
+        };
+        let status = line.status_code;
+        let upgrade = req.connect || (status == 101 && flags.upgrade && flags.connection_upgrade);
+        let head = ResponseHead {
+            version_major: line.major,
+            version_minor: line.minor,
+            status_code: status,
+            status_message: latin1(buf.get(line.reason).unwrap_or_default()),
+            headers,
+            body: response_body(&flags, status, req.head || upgrade),
+            keep_alive: flags.keep_alive(line.major, line.minor)
+                && !response_needs_eof(&flags, status),
+            upgrade,
+        };
+        Ok(Some((head, consumed)))
+    }
+}
+
+/// A start line whose end is known: where its header fields start.
+trait StartLine {
+    fn end(&self) -> usize;
+}
+
+/// What both head parsers keep between calls: the start line once complete,
+/// and the fields read after it.
+#[derive(Debug)]
+struct Resumable<L> {
+    progress: Option<(L, Fields)>,
+    /// How much of the buffer the last call saw.
+    seen: usize,
+}
+
+impl<L> Default for Resumable<L> {
+    fn default() -> Self {
+        Resumable {
+            progress: None,
+            seen: 0,
+        }
+    }
+}
+
+/// Reads a start line from the start of the buffer (`Ok(None)`: incomplete),
+/// counting what Node counts of it.
+trait StartLineParser<L>:
+    Fn(&[u8], &mut HeaderSize, &ParserOptions) -> Result<Option<L>, ParseError>
+{
+}
+
+impl<L, F> StartLineParser<L> for F where
+    F: Fn(&[u8], &mut HeaderSize, &ParserOptions) -> Result<Option<L>, ParseError>
+{
+}
+
+/// A complete head: its start line, the flags its fields set, its headers
+/// (`max_headers_count` applied) and the bytes it took.
+type Parsed<L> = (L, FieldFlags, IncomingHeaders, usize);
+
+impl<L: StartLine> Resumable<L> {
+    fn parse(
+        &mut self,
+        buf: &[u8],
+        opts: &ParserOptions,
+        role: Role,
+        start_line: impl StartLineParser<L>,
+    ) -> Result<Option<Parsed<L>>, ParseError> {
+        if buf.len() < self.seen {
+            self.progress = None;
+        }
+        self.seen = buf.len();
+        let result = self.parse_on(buf, opts, role, start_line);
+        if !matches!(result, Ok(None)) {
+            *self = Self::default();
+        }
+        result
+    }
+
+    fn parse_on(
+        &mut self,
+        buf: &[u8],
+        opts: &ParserOptions,
+        role: Role,
+        start_line: impl StartLineParser<L>,
+    ) -> Result<Option<Parsed<L>>, ParseError> {
+        let (line, fields) = match &mut self.progress {
+            Some(progress) => progress,
+            None => {
+                let mut size = HeaderSize::new(opts.max_header_size);
+                let Some(line) = start_line(buf, &mut size, opts)? else {
+                    return Ok(None);
+                };
+                let flags = FieldFlags {
+                    role,
+                    ..FieldFlags::default()
+                };
+                let fields = Fields::new(Section::Head, flags, size);
+                self.progress.insert((line, fields))
+            }
+        };
+        let Some(consumed) = fields.parse(buf.get(line.end()..).unwrap_or_default(), opts)? else {
+            return Ok(None);
+        };
+        let Some((line, fields)) = self.progress.take() else {
+            return Ok(None);
+        };
+        let mut headers = fields.headers;
+        headers.limit_merged(opts.max_headers_count);
+        let consumed = line.end() + consumed;
+        Ok(Some((line, fields.flags, headers, consumed)))
     }
 }
 
@@ -178,9 +330,10 @@ pub(crate) struct TrailerParser {
 }
 
 impl TrailerParser {
-    pub(crate) fn new(opts: &ParserOptions) -> Self {
+    pub(crate) fn new(opts: &ParserOptions, role: Role) -> Self {
         // The message is chunked, so llhttp still has both flags set here.
         let flags = FieldFlags {
+            role,
             transfer_encoding: true,
             chunked: true,
             ..FieldFlags::default()
@@ -233,6 +386,54 @@ fn request_body(
     } else {
         Ok(Decoder::length(flags.content_length.unwrap_or(0)))
     }
+}
+
+/// llhttp's `llhttp__after_headers_complete` for a response, with Node's
+/// client deciding `skip` (HEAD, CONNECT, upgrade). llhttp 9.3 itself skips
+/// the body of 1xx, 204 and 304 answers whatever their framing (RFC 9112
+/// §6.3: "Any response to a HEAD request and any response with a 1xx
+/// (Informational), 204 (No Content), or 304 (Not Modified) status code is
+/// always terminated by the first empty line after the header fields").
+fn response_body(flags: &FieldFlags, status: u16, skip: bool) -> Decoder {
+    if skip || status / 100 == 1 || status == 204 || status == 304 {
+        Decoder::length(0)
+    } else if flags.chunked {
+        Decoder::chunked_response()
+    } else if flags.transfer_encoding {
+        // RFC 9112 §6.3: "If a Transfer-Encoding header field is present in a
+        // response and the chunked transfer coding is not the final encoding,
+        // the message body length is determined by reading the connection
+        // until it is closed by the server" (even with a Content-Length, which
+        // only lenient parsing lets through).
+        Decoder::eof()
+    } else {
+        flags
+            .content_length
+            .map_or_else(Decoder::eof, Decoder::length)
+    }
+}
+
+/// `llhttp_message_needs_eof()` for a response when its head completes
+/// (before Node's client sets `F_SKIPBODY` for HEAD): whether its body can
+/// only end when the server closes.
+fn response_needs_eof(flags: &FieldFlags, status: u16) -> bool {
+    if status / 100 == 1 || status == 204 || status == 304 {
+        false
+    } else if flags.transfer_encoding && !flags.chunked {
+        true
+    } else {
+        !flags.chunked && flags.content_length.is_none()
+    }
+}
+
+/// Where a message's start line begins: llhttp skips CR and LF bytes before
+/// any message, in either role (RFC 9112 §2.2: "a server that is expecting to
+/// receive and parse a request-line SHOULD ignore at least one empty line
+/// (CRLF) received prior to the request-line").
+fn message_start(buf: &[u8]) -> usize {
+    buf.iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len())
 }
 
 /// Node's running header byte count (`header_nread_` in `node_http_parser.cc`).
@@ -326,19 +527,18 @@ struct RequestLine {
     end: usize,
 }
 
+impl StartLine for RequestLine {
+    fn end(&self) -> usize {
+        self.end
+    }
+}
+
 fn parse_request_line(
     buf: &[u8],
     size: &mut HeaderSize,
     opts: &ParserOptions,
 ) -> Result<Option<RequestLine>, ParseError> {
-    // llhttp skips empty lines before a message (RFC 9112 §2.2: "a server that
-    // is expecting to receive and parse a request-line SHOULD ignore at least
-    // one empty line (CRLF) received prior to the request-line").
-    let start = buf
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(buf.len());
-    let Some((method, mut pos)) = parse_method(buf, start)? else {
+    let Some((method, mut pos)) = parse_method(buf, message_start(buf))? else {
         return Ok(None);
     };
     while buf.get(pos) == Some(&b' ') {
@@ -442,29 +642,33 @@ fn invalid_method() -> ParseError {
     ParseError::new(Code::InvalidMethod, "Invalid method encountered")
 }
 
-/// `HTTP/x.y` (or `RTSP/`, `ICE/`): the version and the position after it.
-fn parse_version(
+/// `HTTP/`, `RTSP/` or `ICE/` at `pos` (llhttp takes all three in either
+/// role): the protocol and the position after it.
+fn parse_protocol(buf: &[u8], pos: usize) -> Result<Option<(&'static [u8], usize)>, ParseError> {
+    let rest = buf.get(pos..).unwrap_or_default();
+    if let Some(protocol) = PROTOCOLS.iter().find(|p| rest.starts_with(p)) {
+        return Ok(Some((protocol, pos + protocol.len())));
+    }
+    let partial = PROTOCOLS
+        .iter()
+        .any(|p| rest.len() < p.len() && p.starts_with(rest));
+    if partial {
+        Ok(None)
+    } else {
+        Err(ParseError::new(
+            Code::InvalidConstant,
+            "Expected HTTP/, RTSP/ or ICE/",
+        ))
+    }
+}
+
+/// `DIGIT "." DIGIT` at `pos`: major, minor and the position after them.
+/// Strict llhttp knows only 0.9, 1.0, 1.1 and 2.0.
+fn parse_version_digits(
     buf: &[u8],
     pos: usize,
-    method: &str,
     opts: &ParserOptions,
 ) -> Result<Option<(u8, u8, usize)>, ParseError> {
-    let rest = &buf[pos..];
-    let Some(protocol) = PROTOCOLS.iter().find(|p| rest.starts_with(p)) else {
-        let partial = PROTOCOLS
-            .iter()
-            .any(|p| rest.len() < p.len() && p.starts_with(rest));
-        return if partial {
-            Ok(None)
-        } else {
-            Err(ParseError::new(
-                Code::InvalidConstant,
-                "Expected HTTP/, RTSP/ or ICE/",
-            ))
-        };
-    };
-    method_allowed(method, protocol)?;
-    let pos = pos + protocol.len();
     let digit = |at: usize, reason| match buf.get(at) {
         None => Ok(None),
         Some(b) if b.is_ascii_digit() => Ok(Some(b - b'0')),
@@ -488,7 +692,24 @@ fn parse_version(
             "Invalid HTTP version",
         ));
     }
-    let after = pos + 3;
+    Ok(Some((major, minor, pos + 3)))
+}
+
+/// `HTTP/x.y` (or `RTSP/`, `ICE/`) in a request line: the version and the
+/// position after it.
+fn parse_version(
+    buf: &[u8],
+    pos: usize,
+    method: &str,
+    opts: &ParserOptions,
+) -> Result<Option<(u8, u8, usize)>, ParseError> {
+    let Some((protocol, pos)) = parse_protocol(buf, pos)? else {
+        return Ok(None);
+    };
+    method_allowed(method, protocol)?;
+    let Some((major, minor, after)) = parse_version_digits(buf, pos, opts)? else {
+        return Ok(None);
+    };
     if method == PRI {
         // An HTTP/2 connection preface: llhttp pauses, Node refuses it.
         let rest = &buf[after..];
@@ -523,6 +744,112 @@ fn end_of_request_line(
         (Some(b'\r'), Some(_)) => Err(ParseError::new(Code::Strict, REASON)),
         (Some(b'\n'), _) if opts.insecure => Ok(Some(pos + 1)),
         (Some(_), _) => Err(ParseError::new(Code::InvalidVersion, REASON)),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Status line
+
+#[derive(Debug)]
+struct StatusLine {
+    major: u8,
+    minor: u8,
+    status_code: u16,
+    reason: std::ops::Range<usize>,
+    /// Where the header fields start.
+    end: usize,
+}
+
+impl StartLine for StatusLine {
+    fn end(&self) -> usize {
+        self.end
+    }
+}
+
+/// `status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF`
+/// (RFC 9112 §4) as llhttp reads it: exactly one SP after the version, three
+/// digits, then SP and a reason of any bytes but CR and LF, or the line end
+/// at once (no SP). The reason counts towards the header size.
+fn parse_status_line(
+    buf: &[u8],
+    size: &mut HeaderSize,
+    opts: &ParserOptions,
+) -> Result<Option<StatusLine>, ParseError> {
+    let Some((_, pos)) = parse_protocol(buf, message_start(buf))? else {
+        return Ok(None);
+    };
+    let Some((major, minor, pos)) = parse_version_digits(buf, pos, opts)? else {
+        return Ok(None);
+    };
+    match buf.get(pos) {
+        None => return Ok(None),
+        Some(b' ') => {}
+        Some(_) => {
+            return Err(ParseError::new(
+                Code::InvalidVersion,
+                "Expected space after version",
+            ))
+        }
+    }
+    let mut status_code = 0;
+    for at in pos + 1..pos + 4 {
+        match buf.get(at) {
+            None => return Ok(None),
+            Some(b) if b.is_ascii_digit() => status_code = status_code * 10 + u16::from(b - b'0'),
+            Some(_) => return Err(invalid_status("Invalid status code")),
+        }
+    }
+    let pos = pos + 4;
+    let reason = match buf.get(pos) {
+        None => return Ok(None),
+        Some(b' ') => {
+            let len = buf[pos + 1..]
+                .iter()
+                .take_while(|&&b| b != b'\r' && b != b'\n')
+                .count();
+            size.add(len)?;
+            pos + 1..pos + 1 + len
+        }
+        Some(b'\r') => pos..pos,
+        Some(b'\n') if opts.insecure => pos..pos,
+        Some(_) => return Err(invalid_status("Invalid response status")),
+    };
+    let Some(end) = end_of_status_line(buf, reason.end, opts)? else {
+        return Ok(None);
+    };
+    Ok(Some(StatusLine {
+        major,
+        minor,
+        status_code,
+        reason,
+        end,
+    }))
+}
+
+fn invalid_status(reason: &'static str) -> ParseError {
+    ParseError::new(Code::InvalidStatus, reason)
+}
+
+/// The line end at `pos` (a CR or LF): the position after it. llhttp 9.3
+/// takes a second CR after the first as the end too (`HTTP/1.1 200 OK\r\r`
+/// then a header line is accepted; Node v20 does so).
+fn end_of_status_line(
+    buf: &[u8],
+    pos: usize,
+    opts: &ParserOptions,
+) -> Result<Option<usize>, ParseError> {
+    match (buf.get(pos), buf.get(pos + 1)) {
+        (None, _) | (Some(b'\r'), None) => Ok(None),
+        (Some(b'\r'), Some(b'\n' | b'\r')) => Ok(Some(pos + 2)),
+        // Lenient llhttp ends the line at a CR alone; the byte after it
+        // starts the header fields.
+        (Some(b'\r'), Some(_)) if opts.insecure => Ok(Some(pos + 1)),
+        (Some(b'\r'), Some(_)) => Err(ParseError::new(Code::Strict, "Expected LF after CR")),
+        (Some(_), _) if opts.insecure => Ok(Some(pos + 1)),
+        (Some(_), _) => Err(ParseError::new(
+            Code::CrExpected,
+            "Missing expected CR after response line",
+        )),
     }
 }
 
@@ -632,6 +959,8 @@ enum Section {
 /// llhttp's message flags that header fields set.
 #[derive(Clone, Copy, Debug, Default)]
 struct FieldFlags {
+    /// Whose message this is (llhttp's `type`, not a flag but read with them).
+    role: Role,
     content_length: Option<u64>,
     transfer_encoding: bool,
     /// `chunked` is the last coding of the last `Transfer-Encoding` line.
@@ -644,7 +973,8 @@ struct FieldFlags {
 }
 
 impl FieldFlags {
-    /// `llhttp_should_keep_alive()` for a request.
+    /// `llhttp_should_keep_alive()`'s version and `Connection` rule (for a
+    /// request, the whole of it).
     fn keep_alive(&self, major: u8, minor: u8) -> bool {
         if major > 0 && minor > 0 {
             !self.connection_close
@@ -974,10 +1304,10 @@ impl Special {
             // An empty Transfer-Encoding sets nothing in llhttp 9.3.
             Special::TransferEncoding if !value.is_empty() => {
                 if flags.chunked {
-                    forbid_after_chunked(opts)?;
+                    forbid_after_chunked(flags.role, opts)?;
                 }
                 flags.transfer_encoding = true;
-                flags.chunked = ends_with_chunked(value, opts)?;
+                flags.chunked = ends_with_chunked(value, flags.role, opts)?;
             }
             Special::Connection => {
                 for token in value.split(|&b| b == b',').map(trim_ows) {
@@ -1020,9 +1350,11 @@ fn parse_content_length(value: &[u8]) -> Result<u64, ParseError> {
 /// RFC 9112 §6.1: "If any transfer coding other than chunked is applied to a
 /// request's content, the sender MUST apply chunked as the final transfer
 /// coding" and must not apply it twice; llhttp refuses any coding after
-/// `chunked` in a request, across lines too.
-fn forbid_after_chunked(opts: &ParserOptions) -> Result<(), ParseError> {
-    if opts.insecure {
+/// `chunked` in a request, across lines too. A response may end with another
+/// coding ("the message body length is determined by reading the connection
+/// until it is closed by the server").
+fn forbid_after_chunked(role: Role, opts: &ParserOptions) -> Result<(), ParseError> {
+    if opts.insecure || role == Role::Response {
         Ok(())
     } else {
         Err(ParseError::new(
@@ -1034,7 +1366,7 @@ fn forbid_after_chunked(opts: &ParserOptions) -> Result<(), ParseError> {
 
 /// Whether the last coding of a Transfer-Encoding value is `chunked` (any
 /// case; llhttp allows only spaces after it).
-fn ends_with_chunked(value: &[u8], opts: &ParserOptions) -> Result<bool, ParseError> {
+fn ends_with_chunked(value: &[u8], role: Role, opts: &ParserOptions) -> Result<bool, ParseError> {
     let mut codings = value.split(|&b| b == b',').peekable();
     let mut chunked = false;
     while let Some(coding) = codings.next() {
@@ -1043,7 +1375,7 @@ fn ends_with_chunked(value: &[u8], opts: &ParserOptions) -> Result<bool, ParseEr
             && coding[..7].eq_ignore_ascii_case(b"chunked")
             && coding[7..].iter().all(|&b| b == b' ');
         if chunked && codings.peek().is_some() {
-            forbid_after_chunked(opts)?;
+            forbid_after_chunked(role, opts)?;
         }
     }
     Ok(chunked)
@@ -1087,28 +1419,55 @@ mod tests {
         }
     }
 
-    /// Feed `input` cut at `cuts` the way a connection would: the head parser
-    /// sees growing prefixes, the decoder consecutive slices. `Ok(None)`: the
-    /// input ended before the message did.
-    fn drive(
+    /// A parsed head of either kind, for the shared driver.
+    trait Head {
+        fn body(&mut self) -> &mut Decoder;
+    }
+
+    impl Head for RequestHead {
+        fn body(&mut self) -> &mut Decoder {
+            &mut self.body
+        }
+    }
+
+    impl Head for ResponseHead {
+        fn body(&mut self) -> &mut Decoder {
+            &mut self.body
+        }
+    }
+
+    /// A head, its body and trailers, the bytes the message took, and whether
+    /// its body ended only because the input did (read until close).
+    struct Fed<H> {
+        head: H,
+        body: Vec<u8>,
+        trailers: Vec<(String, String)>,
+        consumed: usize,
+        at_eof: bool,
+    }
+
+    /// Feed `input` cut at `cuts` the way a connection would: `parse` sees
+    /// growing prefixes until the head is complete, the decoder consecutive
+    /// slices. With `eof`, the end of the input is the peer closing (a client
+    /// reading a response); otherwise `Ok(None)`: the input ended before the
+    /// message did.
+    fn feed<H: Head>(
         input: &[u8],
         cuts: &[usize],
         opts: &ParserOptions,
-    ) -> Result<Option<Message>, ParseError> {
+        eof: bool,
+        mut parse: impl FnMut(&[u8]) -> Result<Option<(H, usize)>, ParseError>,
+    ) -> Result<Option<Fed<H>>, ParseError> {
         let mut bounds = cuts.to_vec();
         bounds.push(input.len());
         let mut pending: Vec<u8> = Vec::new();
-        let mut head: Option<RequestHead> = None;
-        // One parser across the pieces, as a connection keeps it: with a
-        // single piece this is `parse_request_head`, so every cut checks
-        // that resuming gives what one pass over the whole input gives.
-        let mut parser = HeadParser::new();
+        let mut head: Option<H> = None;
         let (mut consumed, mut from, mut body) = (0, 0, Vec::new());
         for to in bounds {
             pending.extend_from_slice(&input[from..to]);
             from = to;
             if head.is_none() {
-                match parser.parse(&pending, opts)? {
+                match parse(&pending)? {
                     None => continue,
                     Some((h, n)) => {
                         pending.drain(..n);
@@ -1119,21 +1478,17 @@ mod tests {
             }
             let h = head.as_mut().expect("head parsed above");
             loop {
-                let d = h.body.decode(&pending, opts)?;
+                let d = h.body().decode(&pending, opts)?;
                 body.extend_from_slice(&pending[d.data.clone()]);
                 pending.drain(..d.consumed);
                 consumed += d.consumed;
                 if let Some(trailers) = d.end {
-                    return Ok(Some(Message {
-                        method: h.method.clone(),
-                        url: h.url.clone(),
-                        version: (h.version_major, h.version_minor),
-                        raw: owned(&h.headers),
-                        keep_alive: h.keep_alive,
-                        upgrade: h.upgrade,
+                    return Ok(Some(Fed {
+                        head: head.expect("head parsed above"),
                         body,
                         trailers: owned(&trailers),
                         consumed,
+                        at_eof: false,
                     }));
                 }
                 if d.consumed == 0 {
@@ -1141,7 +1496,50 @@ mod tests {
                 }
             }
         }
-        Ok(None)
+        match head {
+            Some(mut head) if eof => {
+                let trailers = head.body().finish_eof()?;
+                Ok(Some(Fed {
+                    head,
+                    body,
+                    trailers: owned(&trailers),
+                    consumed,
+                    at_eof: true,
+                }))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn drive(
+        input: &[u8],
+        cuts: &[usize],
+        opts: &ParserOptions,
+    ) -> Result<Option<Message>, ParseError> {
+        // One parser across the pieces, as a connection keeps it: with a
+        // single piece this is `parse_request_head`, so every cut checks
+        // that resuming gives what one pass over the whole input gives.
+        let mut parser = HeadParser::new();
+        let fed = feed(input, cuts, opts, false, |buf| parser.parse(buf, opts))?;
+        Ok(fed.map(
+            |Fed {
+                 head: h,
+                 body,
+                 trailers,
+                 consumed,
+                 ..
+             }| Message {
+                method: h.method.clone(),
+                url: h.url.clone(),
+                version: (h.version_major, h.version_minor),
+                raw: owned(&h.headers),
+                keep_alive: h.keep_alive,
+                upgrade: h.upgrade,
+                body,
+                trailers,
+                consumed,
+            },
+        ))
     }
 
     /// The message in `input`, checked to be the same however the input is cut
@@ -1759,6 +2157,549 @@ mod tests {
                 Ok(true),
                 "{end}"
             );
+        }
+    }
+
+    // -----------------------------------------------------------------------
+    // Responses. Every expectation below was recorded from Node v20's client
+    // (llhttp 9.3.1) by tests/node/record_responses.js; case names in comments.
+
+    /// One response as Node's client would show it.
+    #[derive(Clone, Debug, PartialEq)]
+    struct Response {
+        version: (u8, u8),
+        status: u16,
+        message: String,
+        raw: Vec<(String, String)>,
+        keep_alive: bool,
+        upgrade: bool,
+        body: Vec<u8>,
+        trailers: Vec<(String, String)>,
+        consumed: usize,
+        /// The body ended only because the server closed.
+        at_eof: bool,
+    }
+
+    const GET: RequestKind = RequestKind {
+        head: false,
+        connect: false,
+    };
+    const HEAD: RequestKind = RequestKind {
+        head: true,
+        connect: false,
+    };
+    const CONNECT: RequestKind = RequestKind {
+        head: false,
+        connect: true,
+    };
+
+    /// [`drive`] for a response to `req`, the end of the input being the
+    /// server closing.
+    fn drive_response(
+        input: &[u8],
+        cuts: &[usize],
+        opts: &ParserOptions,
+        req: RequestKind,
+    ) -> Result<Option<Response>, ParseError> {
+        let mut parser = ResponseHeadParser::new();
+        let fed = feed(input, cuts, opts, true, |buf| parser.parse(buf, opts, req))?;
+        Ok(fed.map(|fed| {
+            let h = fed.head;
+            Response {
+                version: (h.version_major, h.version_minor),
+                status: h.status_code,
+                message: h.status_message,
+                raw: owned(&h.headers),
+                keep_alive: h.keep_alive,
+                upgrade: h.upgrade,
+                body: fed.body,
+                trailers: fed.trailers,
+                consumed: fed.consumed,
+                at_eof: fed.at_eof,
+            }
+        }))
+    }
+
+    /// The response in `input`, the same however the input is cut and, unless
+    /// read until close, when another response follows it.
+    fn response_to(input: &[u8], opts: &ParserOptions, req: RequestKind) -> Response {
+        let whole = drive_response(input, &[], opts, req)
+            .expect("valid input")
+            .expect("complete input");
+        let cuts = every_byte(input.len()).unwrap_or_else(|| cut_points(input.len()));
+        for &cut in &cuts {
+            let split = drive_response(input, &[cut], opts, req);
+            assert_eq!(split, Ok(Some(whole.clone())), "cut at {cut}");
+        }
+        let pieces = drive_response(input, &cuts, opts, req);
+        assert_eq!(pieces, Ok(Some(whole.clone())), "byte by byte");
+        if !whole.at_eof {
+            let twice = [input, input].concat();
+            let first = drive_response(&twice, &[], opts, req);
+            assert_eq!(first, Ok(Some(whole.clone())), "pipelined");
+        }
+        whole
+    }
+
+    fn response(input: &[u8]) -> Response {
+        response_to(input, &strict(), GET)
+    }
+
+    /// The error a response gives, checked to be the same when fed in pieces.
+    fn response_error(input: &[u8], opts: &ParserOptions) -> (&'static str, &'static str) {
+        let whole = drive_response(input, &[], opts, GET).expect_err("refused input");
+        let cuts = every_byte(input.len()).unwrap_or_else(|| cut_points(input.len()));
+        assert_eq!(
+            drive_response(input, &cuts, opts, GET),
+            Err(whole),
+            "in pieces"
+        );
+        (whole.code.as_str(), whole.reason)
+    }
+
+    fn with_abc(line: &str) -> Vec<u8> {
+        format!("{line}Content-Length: 3\r\n\r\nabc").into_bytes()
+    }
+
+    #[test]
+    fn status_lines_node_accepts() {
+        let cases: &[(&str, (u8, u8), u16, &str)] = &[
+            ("HTTP/1.1 200 OK\r\n", (1, 1), 200, "OK"), // ok_cl
+            ("HTTP/1.1 200\r\n", (1, 1), 200, ""),      // reason_missing
+            ("HTTP/1.1 200 \r\n", (1, 1), 200, ""),     // reason_empty
+            ("HTTP/1.1 200  Very  OK \r\n", (1, 1), 200, " Very  OK "),
+            (
+                "HTTP/1.1 200 a\x01b\x7fc\td\r\n",
+                (1, 1),
+                200,
+                "a\x01b\x7fc\td",
+            ),
+            ("HTTP/1.1 000 OK\r\n", (1, 1), 0, "OK"),
+            ("HTTP/1.1 099 OK\r\n", (1, 1), 99, "OK"),
+            ("HTTP/1.1 999 OK\r\n", (1, 1), 999, "OK"),
+            ("HTTP/1.0 200 OK\r\n", (1, 0), 200, "OK"),
+            ("HTTP/2.0 200 OK\r\n", (2, 0), 200, "OK"),
+            ("HTTP/0.9 200 OK\r\n", (0, 9), 200, "OK"),
+            ("RTSP/1.0 200 OK\r\n", (1, 0), 200, "OK"),
+            ("ICE/1.0 200 OK\r\n", (1, 0), 200, "OK"),
+            ("\r\n\n\r\nHTTP/1.1 200 OK\r\n", (1, 1), 200, "OK"), // leading_crlf
+            // llhttp 9.3 ends the line at a second CR too (reason_cr_cr_header).
+            ("HTTP/1.1 200 OK\r\r", (1, 1), 200, "OK"),
+            ("HTTP/1.1 200\r\r", (1, 1), 200, ""),
+        ];
+        for (line, version, status, message) in cases {
+            let r = response(&with_abc(line));
+            assert_eq!(
+                (r.version, r.status, r.message.as_str()),
+                (*version, *status, *message),
+                "{line:?}"
+            );
+            assert_eq!(r.raw, pairs(&[("Content-Length", "3")]));
+            assert_eq!((r.body.as_slice(), r.at_eof), (&b"abc"[..], false));
+        }
+        // The reason is latin1 (reason_latin1).
+        let r = response(b"HTTP/1.1 200 Tr\xe8s bien\xff\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(r.message, "Tr\u{e8}s bien\u{ff}");
+    }
+
+    #[test]
+    fn status_line_errors_match_node() {
+        let cases: &[(&str, (&str, &str))] = &[
+            (
+                "HTTP/1.1 200 OK\n",
+                ("HPE_CR_EXPECTED", "Missing expected CR after response line"),
+            ),
+            (
+                "HTTP/1.1 200\n",
+                ("HPE_INVALID_STATUS", "Invalid response status"),
+            ),
+            ("HTTP/1.1 200 OK\rC", ("HPE_STRICT", "Expected LF after CR")),
+            ("HTTP/1.1 200\rX", ("HPE_STRICT", "Expected LF after CR")),
+            (
+                "HTTP/1.1 20 OK\r\n",
+                ("HPE_INVALID_STATUS", "Invalid status code"),
+            ),
+            (
+                "HTTP/1.1 2000 OK\r\n",
+                ("HPE_INVALID_STATUS", "Invalid response status"),
+            ),
+            (
+                "HTTP/1.1 2x0 OK\r\n",
+                ("HPE_INVALID_STATUS", "Invalid status code"),
+            ),
+            (
+                "HTTP/1.1 2 0 OK\r\n",
+                ("HPE_INVALID_STATUS", "Invalid status code"),
+            ),
+            (
+                "HTTP/1.1 200\tOK\r\n",
+                ("HPE_INVALID_STATUS", "Invalid response status"),
+            ),
+            (
+                "HTTP/1.1 200\t\r\n",
+                ("HPE_INVALID_STATUS", "Invalid response status"),
+            ),
+            (
+                "HTTP/1.1  200 OK\r\n",
+                ("HPE_INVALID_STATUS", "Invalid status code"),
+            ),
+            (
+                "HTTP/1.1\t200 OK\r\n",
+                ("HPE_INVALID_VERSION", "Expected space after version"),
+            ),
+            (
+                "HTTP/1.1\r\n",
+                ("HPE_INVALID_VERSION", "Expected space after version"),
+            ),
+            (
+                "HTTP/1.2 200 OK\r\n",
+                ("HPE_INVALID_VERSION", "Invalid HTTP version"),
+            ),
+            (
+                "HTTP/11.1 200 OK\r\n",
+                ("HPE_INVALID_VERSION", "Expected dot"),
+            ),
+            ("HTTP/1 200 OK\r\n", ("HPE_INVALID_VERSION", "Expected dot")),
+            (
+                "HTTP/x.1 200 OK\r\n",
+                ("HPE_INVALID_VERSION", "Invalid major version"),
+            ),
+            (
+                "HTTP/1.x 200 OK\r\n",
+                ("HPE_INVALID_VERSION", "Invalid minor version"),
+            ),
+            (
+                "http/1.1 200 OK\r\n",
+                ("HPE_INVALID_CONSTANT", "Expected HTTP/, RTSP/ or ICE/"),
+            ),
+            (
+                "HTTPS/1.1 200 OK\r\n",
+                ("HPE_INVALID_CONSTANT", "Expected HTTP/, RTSP/ or ICE/"),
+            ),
+            (
+                "HTTP 200 OK\r\n",
+                ("HPE_INVALID_CONSTANT", "Expected HTTP/, RTSP/ or ICE/"),
+            ),
+            (
+                "hello world\r\n",
+                ("HPE_INVALID_CONSTANT", "Expected HTTP/, RTSP/ or ICE/"),
+            ),
+            // The line ends at the second CR; the LF then starts no header.
+            (
+                "HTTP/1.1 200 OK\r\r\n",
+                ("HPE_INVALID_HEADER_TOKEN", "Invalid header field char"),
+            ),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(
+                response_error(&with_abc(line), &strict()),
+                *expected,
+                "{line:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn response_header_errors_match_node() {
+        let cases: &[(&[u8], (&str, &str))] = &[
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+                (
+                    "HPE_INVALID_TRANSFER_ENCODING",
+                    "Transfer-Encoding can't be present with Content-Length",
+                ),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+                (
+                    "HPE_INVALID_CONTENT_LENGTH",
+                    "Content-Length can't be present with Transfer-Encoding",
+                ),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+                ("HPE_UNEXPECTED_CONTENT_LENGTH", "Duplicate Content-Length"),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 3x\r\n\r\nabc",
+                ("HPE_INVALID_CONTENT_LENGTH", "Invalid character in Content-Length"),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\nabc",
+                ("HPE_INVALID_CONTENT_LENGTH", "Empty Content-Length"),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+                ("HPE_INVALID_CHUNK_SIZE", "Invalid character in chunk size"),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: 3\r\n\r\n",
+                (
+                    "HPE_INVALID_CONTENT_LENGTH",
+                    "Content-Length can't be present with Transfer-Encoding",
+                ),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nA: b\r\n c\r\nContent-Length: 3\r\n\r\nabc",
+                ("HPE_INVALID_HEADER_TOKEN", "Unexpected whitespace after header value"),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nA: b\nContent-Length: 3\r\n\r\nabc",
+                ("HPE_CR_EXPECTED", "Missing expected CR after header value"),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\n A: b\r\nContent-Length: 3\r\n\r\nabc",
+                ("HPE_UNEXPECTED_SPACE", "Unexpected space after start line"),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nA b: c\r\nContent-Length: 3\r\n\r\nabc",
+                ("HPE_INVALID_HEADER_TOKEN", "Invalid header token"),
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nA: b\x01c\r\nContent-Length: 3\r\n\r\nabc",
+                ("HPE_INVALID_HEADER_TOKEN", "Invalid header value char"),
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                response_error(input, &strict()),
+                *expected,
+                "{:?}",
+                latin1(input)
+            );
+        }
+    }
+
+    #[test]
+    fn insecure_responses_like_node() {
+        let lenient = |input: &[u8]| response_to(input, &insecure(), GET);
+        let r = lenient(&with_abc("HTTP/1.2 200 OK\r\n"));
+        assert_eq!((r.version, r.body.as_slice()), ((1, 2), &b"abc"[..]));
+        assert_eq!(lenient(&with_abc("HTTP/1.1 200 OK\n")).message, "OK");
+        assert_eq!(lenient(&with_abc("HTTP/1.1 200\n")).message, "");
+        assert_eq!(lenient(&with_abc("HTTP/1.1 200 OK\r")).raw.len(), 1);
+        let r = lenient(b"HTTP/1.1 200 OK\nA: b\nContent-Length: 3\n\nabc");
+        assert_eq!(r.raw, pairs(&[("A", "b"), ("Content-Length", "3")]));
+        let r = lenient(b"HTTP/1.1 200 OK\r\nA: b\r\n c\r\nContent-Length: 3\r\n\r\nabc");
+        assert_eq!(r.raw[0], ("A".to_string(), "b c".to_string()));
+        let r = lenient(b"HTTP/1.1 200 OK\r\nA: b\x01c\r\nContent-Length: 3\r\n\r\nabc");
+        assert_eq!(r.raw[0], ("A".to_string(), "b\u{1}c".to_string()));
+        // Content-Length with Transfer-Encoding: chunked wins, another coding
+        // is read until the server closes, whichever line came first.
+        let r = lenient(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        );
+        assert_eq!(
+            (r.body.as_slice(), r.at_eof, r.keep_alive),
+            (&b"abc"[..], false, true)
+        );
+        for input in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: gzip\r\n\r\nabcdef"[..],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabcdef",
+        ] {
+            let r = lenient(input);
+            assert_eq!(
+                (r.body.as_slice(), r.at_eof, r.keep_alive),
+                (&b"abcdef"[..], true, false)
+            );
+        }
+    }
+
+    /// Input, the request it answers, then what Node saw: body, whether it
+    /// ended at close, `shouldKeepAlive`, and how many bytes are left over.
+    type BodyCase = (&'static [u8], RequestKind, &'static [u8], bool, bool, usize);
+
+    #[test]
+    fn response_bodies_like_node() {
+        let cases: &[BodyCase] = &[
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", HEAD, b"", false, true, 0),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", HEAD, b"", false, true, 0),
+            // Node asks llhttp before it marks the response bodiless.
+            (b"HTTP/1.1 200 OK\r\n\r\n", HEAD, b"", false, false, 0),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", HEAD, b"", false, false, 0),
+            // 1xx, 204 and 304 have no body whatever their head says: what
+            // follows is the next response.
+            (b"HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\nabc", GET, b"", false, true, 3),
+            (
+                b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+                GET, b"", false, true, 13,
+            ),
+            (b"HTTP/1.1 204 No Content\r\n\r\nabc", GET, b"", false, true, 3),
+            (b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: gzip\r\n\r\nabc", GET, b"", false, true, 3),
+            (b"HTTP/1.1 304 Not Modified\r\nContent-Length: 3\r\n\r\nabc", GET, b"", false, true, 3),
+            (b"HTTP/1.1 304 Not Modified\r\n\r\n", GET, b"", false, true, 0),
+            (b"HTTP/1.1 102 Processing\r\nContent-Length: 3\r\n\r\nabc", GET, b"", false, true, 3),
+            (b"HTTP/1.1 101 Switching Protocols\r\nContent-Length: 3\r\n\r\nabc", GET, b"", false, true, 3),
+            (b"HTTP/1.1 205 Reset Content\r\nContent-Length: 3\r\n\r\nabc", GET, b"abc", false, true, 0),
+            // No framing: read until the server closes.
+            (b"HTTP/1.1 200 OK\r\n\r\nabc", GET, b"abc", true, false, 0),
+            (b"HTTP/1.0 200 OK\r\n\r\nabc", GET, b"abc", true, false, 0),
+            (b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\nabc", GET, b"abc", true, false, 0),
+            // A final coding other than chunked: read until close too.
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc", GET, b"abc", true, false, 0),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nabc", GET, b"abc", true, false, 0),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\nabc",
+                GET, b"abc", true, false, 0,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+                GET, b"abc", false, true, 0,
+            ),
+            // An empty Transfer-Encoding sets nothing (te_empty_cl).
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: \r\nContent-Length: 3\r\n\r\nabc",
+                GET, b"abc", false, true, 0,
+            ),
+        ];
+        for (input, req, body, at_eof, keep_alive, left) in cases {
+            let r = response_to(input, &strict(), *req);
+            assert_eq!(
+                (
+                    r.body.as_slice(),
+                    r.at_eof,
+                    r.keep_alive,
+                    input.len() - r.consumed
+                ),
+                (*body, *at_eof, *keep_alive, *left),
+                "{:?}",
+                latin1(input)
+            );
+            assert!(!r.upgrade);
+        }
+    }
+
+    #[test]
+    fn chunked_responses_and_trailers() {
+        let r = response(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\nx-t: 2\r\n\r\n",
+        );
+        assert_eq!(r.body, b"abcde");
+        assert_eq!(r.trailers, pairs(&[("X-T", "1"), ("x-t", "2")]));
+        // A response's trailers may carry Transfer-Encoding (chunked_trailer_te).
+        let r = response(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        );
+        assert_eq!(r.trailers, pairs(&[("Transfer-Encoding", "chunked")]));
+    }
+
+    #[test]
+    fn bodies_cut_by_the_close_are_errors() {
+        // Node: 'aborted' on the response (chunked_cut, cl_cut).
+        for input in [
+            &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab"[..],
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab",
+        ] {
+            assert_eq!(
+                response_error(input, &strict()),
+                ("HPE_INVALID_EOF_STATE", "Invalid EOF state")
+            );
+        }
+    }
+
+    #[test]
+    fn keep_alive_like_node() {
+        let ka = |line: &str| response(&with_abc(line)).keep_alive;
+        assert!(ka("HTTP/1.1 200 OK\r\n"));
+        assert!(!ka("HTTP/1.0 200 OK\r\n"));
+        assert!(ka("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"));
+        assert!(!ka("HTTP/1.1 200 OK\r\nConnection: close\r\n"));
+        assert!(!ka("HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\n"));
+        assert!(!ka("HTTP/2.0 200 OK\r\n"));
+        assert!(!ka("HTTP/0.9 200 OK\r\n"));
+        assert!(!ka("RTSP/1.0 200 OK\r\n"));
+    }
+
+    #[test]
+    fn upgrades_and_tunnels_like_node() {
+        let input =
+            b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ws\r\n\r\nrest";
+        let r = response(input);
+        assert!(r.upgrade && r.body.is_empty());
+        assert_eq!(&input[r.consumed..], b"rest");
+        // Without both headers a 101 is no upgrade (Node hands it over as the response).
+        let r = response(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: ws\r\n\r\n");
+        assert!(!r.upgrade && r.body.is_empty());
+        let r = response(&with_abc(
+            "HTTP/1.1 200 OK\r\nConnection: Upgrade\r\nUpgrade: ws\r\n",
+        ));
+        assert!(!r.upgrade);
+        assert_eq!(r.body, b"abc");
+        // Any answer to CONNECT starts the tunnel; its body is the tunnel's.
+        for line in [
+            "HTTP/1.1 200 Connection Established\r\n",
+            "HTTP/1.1 407 Proxy Auth\r\n",
+        ] {
+            let input = with_abc(line);
+            let r = response_to(&input, &strict(), CONNECT);
+            assert!(r.upgrade && r.body.is_empty());
+            assert_eq!(&input[r.consumed..], b"abc");
+        }
+    }
+
+    #[test]
+    fn informational_responses_come_before_the_final_one() {
+        let input = b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc";
+        let hints = response(input);
+        assert_eq!((hints.status, hints.message.as_str()), (103, "Early Hints"));
+        assert_eq!(hints.raw, pairs(&[("Link", "</a>")]));
+        assert!(hints.body.is_empty() && hints.keep_alive);
+        let last = response(&input[hints.consumed..]);
+        assert_eq!((last.status, last.body.as_slice()), (200, &b"abc"[..]));
+        // A 1xx with `Connection: close` is not kept alive (Node then refuses
+        // what follows: info_close_then_200).
+        let close = response(b"HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\n");
+        assert!(!close.keep_alive);
+    }
+
+    #[test]
+    fn response_header_size_counts_the_reason() {
+        // "OK" + "Content-Length" + "0" + "A" + n: 8191 is allowed, 8192 not.
+        let sized = |n: usize| {
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nA: {}\r\n\r\n",
+                "x".repeat(n)
+            )
+        };
+        assert_eq!(response(sized(8173).as_bytes()).raw.len(), 2);
+        assert_eq!(
+            response_error(sized(8174).as_bytes(), &strict()).0,
+            "HPE_HEADER_OVERFLOW"
+        );
+        let reason = |n: usize| format!("HTTP/1.1 200 {}\r\n\r\n", "x".repeat(n));
+        let r = response_to(reason(8191).as_bytes(), &strict(), HEAD);
+        assert_eq!(r.message.len(), 8191);
+        assert_eq!(
+            response_error(reason(8192).as_bytes(), &strict()).0,
+            "HPE_HEADER_OVERFLOW"
+        );
+        // Refused before the line ends.
+        let partial = format!("HTTP/1.1 200 {}", "x".repeat(8192));
+        let mut parser = ResponseHeadParser::new();
+        let refused = parser.parse(partial.as_bytes(), &strict(), GET);
+        assert_eq!(refused.err().map(|e| e.code), Some(Code::HeaderOverflow));
+    }
+
+    #[test]
+    fn response_headers_count_limit() {
+        let lines: String = (0..1024).map(|i| format!("h{i}:v\r\n")).collect();
+        let input = format!("HTTP/1.1 200 OK\r\n{lines}\r\n");
+        let mut parser = ResponseHeadParser::new();
+        let (head, _) = parser
+            .parse(input.as_bytes(), &strict(), HEAD)
+            .expect("valid")
+            .expect("complete");
+        assert_eq!(head.headers.merged().len(), 1000);
+        assert_eq!(head.headers.raw().len(), 1023);
+    }
+
+    #[test]
+    fn prefixes_of_valid_response_heads_need_more() {
+        let input = b"\r\nHTTP/1.1 200 OK\r\nA: b\r\n\r\n";
+        for end in 0..input.len() {
+            let mut parser = ResponseHeadParser::new();
+            let partial = parser.parse(&input[..end], &strict(), GET);
+            assert_eq!(partial.map(|r| r.is_none()), Ok(true), "{end}");
         }
     }
 }
