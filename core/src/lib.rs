@@ -16,7 +16,12 @@
 //! | [`outgoing`] | `_http_outgoing` | the outgoing header store and message serialization |
 //! | [`date`] | `utcDate()` | the `Date` header |
 //! | [`server`] | `_http_server` | one server connection: keep-alive, pipelining, expectations, errors |
+//! | [`client`] | `_http_client` | one client request on its socket: serialization in, response and events out |
+//! | [`request_options`] | `_http_client` (constructor) | `http.request`'s URL and options, validated and normalized |
+//! | [`agent`] | `_http_agent` | the connection pool: per-origin limits, free sockets, queued requests |
 
+pub mod agent;
+pub mod client;
 pub mod common;
 pub mod date;
 pub mod decode;
@@ -25,5 +30,6 @@ pub mod incoming;
 pub mod methods;
 pub mod outgoing;
 pub mod parse;
+pub mod request_options;
 pub mod server;
 pub mod status_codes;
