@@ -22,20 +22,17 @@ mod bindings {
             "wasi:sockets/instance-network@0.2.12": wasip2::sockets::instance_network,
             "wasi:sockets/tcp@0.2.12": wasip2::sockets::tcp,
             "wasi:sockets/tcp-create-socket@0.2.12": wasip2::sockets::tcp_create_socket,
+            "wasi:sockets/ip-name-lookup@0.2.12": wasip2::sockets::ip_name_lookup,
         },
     });
 }
 
-use bindings::exports::nodehttp::http::server::{Event, Guest};
+use bindings::exports::nodehttp::http::{client, events, incoming, server, types};
 use nodehttp_core::{methods::METHODS, status_codes::STATUS_CODES};
 
 struct Component;
 
-impl Guest for Component {
-    type Server = api::Server;
-    type IncomingMessage = api::Request;
-    type ServerResponse = api::Response;
-
+impl types::Guest for Component {
     fn status_codes() -> Vec<(u16, String)> {
         STATUS_CODES
             .iter()
@@ -46,8 +43,42 @@ impl Guest for Component {
     fn methods() -> Vec<String> {
         METHODS.iter().map(|m| m.to_string()).collect()
     }
+}
 
-    fn poll(timeout_ms: u32) -> Vec<Event> {
+impl incoming::Guest for Component {
+    type IncomingMessage = api::incoming::Incoming;
+}
+
+impl server::Guest for Component {
+    type Server = api::server::Server;
+    type ServerResponse = api::server::Response;
+}
+
+impl client::Guest for Component {
+    type Agent = api::client::Agent;
+    type ClientRequest = api::client::Request;
+
+    fn request(
+        url: Option<String>,
+        options: client::RequestOptions,
+    ) -> Result<client::ClientRequest, client::Error> {
+        api::client::request(url, options)
+    }
+
+    fn get(
+        url: Option<String>,
+        options: client::RequestOptions,
+    ) -> Result<client::ClientRequest, client::Error> {
+        api::client::get(url, options)
+    }
+
+    fn global_agent() -> client::Agent {
+        client::Agent::new(api::client::global_agent())
+    }
+}
+
+impl events::Guest for Component {
+    fn poll(timeout_ms: u32) -> Vec<events::Event> {
         runtime::with(|rt| rt.poll(timeout_ms))
     }
 }

@@ -1,4 +1,5 @@
-//! TCP on `wasi:sockets`: listening, accepting, non-blocking reads and writes.
+//! TCP on `wasi:sockets`: listening, accepting, connecting, name lookup,
+//! non-blocking reads and writes.
 //!
 //! The platform's rules (see the project's platform notes) live here and only
 //! here: bind and listen are two-phase (`start_*`, wait, `finish_*`); each
@@ -11,8 +12,9 @@ use std::net::{IpAddr, SocketAddr};
 use wasip2::io::poll::Pollable;
 use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 use wasip2::sockets::instance_network::instance_network;
+use wasip2::sockets::ip_name_lookup::{resolve_addresses, ResolveAddressStream};
 use wasip2::sockets::network::{
-    ErrorCode, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
+    ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
 };
 use wasip2::sockets::tcp::{ShutdownType, TcpSocket};
 use wasip2::sockets::tcp_create_socket::create_tcp_socket;
@@ -47,6 +49,23 @@ pub struct Stream {
     read_size: u64,
 }
 
+/// An outgoing connection between `start-connect` and `finish-connect`.
+pub struct Connecting {
+    /// Ready when the connect completed or failed.
+    pub ready: Pollable,
+    /// Where it connects to (for error messages).
+    pub remote: SocketAddr,
+    socket: TcpSocket,
+}
+
+/// A name being resolved (`dns.lookup`).
+pub struct Lookup {
+    /// Ready when more addresses (or the end) can be read.
+    pub ready: Pollable,
+    stream: ResolveAddressStream,
+    found: Vec<IpAddr>,
+}
+
 /// What one round of reading found.
 pub enum ReadOutcome {
     /// Bytes (maybe none: nothing more right now).
@@ -61,11 +80,7 @@ impl Listener {
     /// `server.listen(port, host)`: bind and listen, waiting out the two phases.
     pub fn bind(addr: SocketAddr) -> Result<Listener, ErrorCode> {
         let network = instance_network();
-        let family = match addr.ip() {
-            IpAddr::V4(_) => IpAddressFamily::Ipv4,
-            IpAddr::V6(_) => IpAddressFamily::Ipv6,
-        };
-        let socket = create_tcp_socket(family)?;
+        let socket = create_tcp_socket(family_of(addr.ip()))?;
         let ready = socket.subscribe();
         socket.start_bind(&network, to_wasi(addr))?;
         finish(&ready, || socket.finish_bind())?;
@@ -84,21 +99,89 @@ impl Listener {
     /// One pending connection, if any.
     pub fn accept(&self) -> Result<Option<Stream>, ErrorCode> {
         match self.socket.accept() {
-            Ok((socket, input, output)) => Ok(Some(Stream {
-                readable: input.subscribe(),
-                writable: output.subscribe(),
-                input,
-                output,
-                socket,
-                read_size: READ_MIN,
-            })),
+            Ok((socket, input, output)) => Ok(Some(Stream::new(socket, input, output))),
             Err(ErrorCode::WouldBlock) => Ok(None),
             Err(e) => Err(e),
         }
     }
 }
 
+impl Connecting {
+    /// `net.connect`: start connecting to `addr`, from `local` if given
+    /// (`localAddress`, any port).
+    pub fn start(addr: SocketAddr, local: Option<IpAddr>) -> Result<Connecting, ErrorCode> {
+        let network = instance_network();
+        let socket = create_tcp_socket(family_of(addr.ip()))?;
+        let ready = socket.subscribe();
+        if let Some(ip) = local {
+            socket.start_bind(&network, to_wasi(SocketAddr::new(ip, 0)))?;
+            finish(&ready, || socket.finish_bind())?;
+        }
+        socket.start_connect(&network, to_wasi(addr))?;
+        Ok(Connecting {
+            ready,
+            remote: addr,
+            socket,
+        })
+    }
+
+    /// `Ok(Ok(stream))` once connected, `Ok(Err(self))` while still connecting.
+    pub fn finish(self) -> Result<Result<Stream, Connecting>, ErrorCode> {
+        match self.socket.finish_connect() {
+            Ok((input, output)) => {
+                let Connecting { ready, socket, .. } = self;
+                drop(ready);
+                Ok(Ok(Stream::new(socket, input, output)))
+            }
+            Err(ErrorCode::WouldBlock) => Ok(Err(self)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Lookup {
+    /// Start resolving `name` through `wasi:sockets/ip-name-lookup`.
+    pub fn start(name: &str) -> Result<Lookup, ErrorCode> {
+        let stream = resolve_addresses(&instance_network(), name)?;
+        Ok(Lookup {
+            ready: stream.subscribe(),
+            stream,
+            found: Vec::new(),
+        })
+    }
+
+    /// Read what has been resolved: `Ok(Some(addresses))` once the lookup is
+    /// complete, `Ok(None)` while it goes on.
+    pub fn poll(&mut self) -> Result<Option<Vec<IpAddr>>, ErrorCode> {
+        loop {
+            match self.stream.resolve_next_address() {
+                Ok(Some(IpAddress::Ipv4((a, b, c, d)))) => {
+                    self.found.push(IpAddr::from([a, b, c, d]))
+                }
+                Ok(Some(IpAddress::Ipv6((a, b, c, d, e, f, g, h)))) => {
+                    self.found.push(IpAddr::from([a, b, c, d, e, f, g, h]))
+                }
+                Ok(None) => return Ok(Some(std::mem::take(&mut self.found))),
+                Err(ErrorCode::WouldBlock) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
 impl Stream {
+    /// A connected socket's streams, each with its pollable made once.
+    fn new(socket: TcpSocket, input: InputStream, output: OutputStream) -> Stream {
+        Stream {
+            readable: input.subscribe(),
+            writable: output.subscribe(),
+            input,
+            output,
+            socket,
+            read_size: READ_MIN,
+        }
+    }
+
     /// (remote, local) addresses.
     pub fn addresses(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
         (
@@ -134,6 +217,17 @@ impl Stream {
             self.output.write(&bytes[..n]).map_err(|_| ())?;
         }
         Ok(n)
+    }
+
+    /// `socket.setKeepAlive(enable, initialDelay)`. Best effort: a host may
+    /// refuse either setting, as an OS may.
+    pub fn set_keep_alive(&self, enable: bool, initial_delay_ms: u32) {
+        let _ = self.socket.set_keep_alive_enabled(enable);
+        if enable && initial_delay_ms > 0 {
+            let _ = self
+                .socket
+                .set_keep_alive_idle_time(u64::from(initial_delay_ms) * 1_000_000);
+        }
     }
 
     /// Send FIN: Node's `socket.end()` once everything is written.
@@ -192,7 +286,15 @@ pub fn describe(code: &str) -> &'static str {
         "ENOMEM" => "not enough memory",
         "EINVAL" => "invalid argument",
         "ENOTSUP" => "operation not supported on socket",
+        "ENOTFOUND" | "EAI_AGAIN" => "name lookup failed",
         _ => "i/o error",
+    }
+}
+
+fn family_of(ip: IpAddr) -> IpAddressFamily {
+    match ip {
+        IpAddr::V4(_) => IpAddressFamily::Ipv4,
+        IpAddr::V6(_) => IpAddressFamily::Ipv6,
     }
 }
 

@@ -18,7 +18,8 @@ impl RequestListener for Greeter {
         req: IncomingMessage,
         res: ServerResponse,
     ) -> Result<(), Error> {
-        let url = req.url(node).await?;
+        // A server's request always has a URL (only a client's response lacks one).
+        let url = req.url(node).await?.unwrap_or_default();
         let text = HeaderValue::Text("text/plain".into());
         res.set_header(node, "Content-Type", &text).await?;
         res.end(node, Some(format!("you asked for {url}\n").as_bytes()))

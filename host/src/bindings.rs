@@ -20,6 +20,8 @@ wasmtime::component::bindgen!({
     additional_derives: [PartialEq],
 });
 
+pub use exports::nodehttp::http::client as wit_client;
+pub use exports::nodehttp::http::events as wit_events;
 pub use exports::nodehttp::http::server as wit_server;
 pub use exports::nodehttp::http::types as wit_types;
 

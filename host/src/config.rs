@@ -8,8 +8,9 @@ use crate::policy::AddressPolicy;
 
 /// The sandbox and resources of one component instance ([`crate::NodeHttp`]).
 ///
-/// The default is the embedded component, loopback networking only, 512 MiB
-/// of memory, 10 s of guest time per call, and no stdio, filesystem,
+/// The default is the embedded component, loopback networking only (names
+/// resolve, but only loopback addresses can be connected to), 512 MiB of
+/// memory, 10 s of guest time per call, and no stdio, filesystem,
 /// environment or arguments.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -18,6 +19,12 @@ pub struct Config {
     pub component: Option<PathBuf>,
     /// Which addresses the component may bind, listen on and connect to.
     pub address_policy: AddressPolicy,
+    /// Let the component resolve host names (`wasi:sockets/ip-name-lookup`,
+    /// through this process's resolver), as `http.request` with a `host`
+    /// name needs. The addresses a name resolves to still pass the
+    /// `address_policy` when connected to. Off: every name but an IP
+    /// literal fails to resolve (`ENOTFOUND`).
+    pub allow_name_lookup: bool,
     /// The most linear memory the component may grow to, in bytes. A guest
     /// that needs more traps (and the call returns [`crate::Error::Guest`]).
     pub memory_limit: usize,
@@ -36,6 +43,7 @@ impl Default for Config {
         Config {
             component: None,
             address_policy: AddressPolicy::default(),
+            allow_name_lookup: true,
             memory_limit: 512 << 20,
             call_time_limit: Some(Duration::from_secs(10)),
             inherit_stdout: false,

@@ -94,8 +94,10 @@ impl Report {
         body: &[u8],
     ) -> Result<Self, Error> {
         Ok(Report {
-            method: req.method(node).await?,
-            url: req.url(node).await?,
+            // A server's request always has both (only a client's response
+            // lacks them).
+            method: req.method(node).await?.unwrap_or_default(),
+            url: req.url(node).await?.unwrap_or_default(),
             http_version: req.http_version(node).await?,
             headers: req.headers(node).await?,
             raw_headers: req.raw_headers(node).await?,

@@ -17,7 +17,8 @@ pub enum Error {
     /// The handle no longer names a live object: it was disposed, or its
     /// `close` event was delivered and a later `poll` released it.
     Disposed {
-        /// `"server"`, `"request"` or `"response"`.
+        /// `"server"`, `"request"`, `"response"`, `"client request"`,
+        /// `"client response"` or `"agent"`.
         kind: &'static str,
         /// The object's `id`.
         id: u32,
@@ -56,6 +57,17 @@ impl std::error::Error for Error {}
 impl From<NodeError> for Error {
     fn from(err: NodeError) -> Self {
         Error::Node(err)
+    }
+}
+
+/// The core's checks (the same code the component runs) report Node's
+/// errors too.
+impl From<nodehttp_core::error::NodeError> for Error {
+    fn from(err: nodehttp_core::error::NodeError) -> Self {
+        Error::Node(NodeError {
+            code: err.code.to_string(),
+            message: err.message,
+        })
     }
 }
 

@@ -1,80 +1,81 @@
-//! [`IncomingMessage`]: `http.IncomingMessage`, a request as the server sees it.
+//! [`IncomingMessage`]: `http.IncomingMessage`, a server's request or a
+//! client's response.
 
-use crate::node::{call_guest, getters, Handle};
+use crate::node::{calls, Handle};
 use crate::{Error, Header, NodeError, NodeHttp, SocketInfo};
 
-/// `http.IncomingMessage`, the `req` of a `request` event. The head is fixed
-/// when the event arrives; `trailers` / `raw_trailers` are filled at `end`.
-/// Its body arrives as `Event::Data` / `Event::End` naming [`Self::id`].
+/// `http.IncomingMessage`: the `req` of a server's `request` event or the
+/// `res` of a client's `response` event. The head is fixed when the event
+/// arrives; `trailers` / `raw_trailers` are filled at `end`. Its body arrives
+/// as `Event::Data` / `Event::End` (a server's request) or
+/// `Event::ClientResponseData` / `Event::ClientResponseEnd` (a client's
+/// response) naming [`Self::id`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct IncomingMessage {
-    id: u32,
+    /// `Handle::Request` or `Handle::ClientResponse`.
+    handle: Handle,
 }
 
 impl IncomingMessage {
-    pub(crate) fn new(id: u32) -> Self {
-        IncomingMessage { id }
+    pub(crate) fn new(handle: Handle) -> Self {
+        IncomingMessage { handle }
     }
 
     fn handle(&self) -> Handle {
-        Handle::Request(self.id)
+        self.handle
     }
 
-    /// Identifies this message in events.
+    /// Identifies this message in events: a server's request shares it with
+    /// its response, a client's response with its request.
     pub fn id(&self) -> u32 {
-        self.id
+        self.handle.id()
     }
 
-    getters! { incoming_message;
-        /// `message.method`, e.g. `"GET"`.
-        method -> String = call_method;
-        /// `message.url`: the request target exactly as received.
-        url -> String = call_url;
+    calls! { nodehttp_http_incoming.incoming_message;
+        /// `message.method`, e.g. `"GET"`; `None` on a client's response
+        /// (Node's `null`).
+        method() -> Option<String> = call_method();
+        /// `message.url`: the request target exactly as received; `None` on
+        /// a client's response (where Node has `''`).
+        url() -> Option<String> = call_url();
+        /// `message.statusCode`, e.g. `200`; `None` on a server's request.
+        status_code() -> Option<u16> = call_status_code();
+        /// `message.statusMessage` as received (`""` when the status line has
+        /// none); `None` on a server's request.
+        status_message() -> Option<String> = call_status_message();
         /// `message.httpVersion`, e.g. `"1.1"`.
-        http_version -> String = call_http_version;
+        http_version() -> String = call_http_version();
         /// `message.httpVersionMajor`.
-        http_version_major -> u8 = call_http_version_major;
+        http_version_major() -> u8 = call_http_version_major();
         /// `message.httpVersionMinor`.
-        http_version_minor -> u8 = call_http_version_minor;
+        http_version_minor() -> u8 = call_http_version_minor();
         /// `message.headers`: lower-cased names in order of first occurrence,
         /// duplicates merged by Node's rules, bytes decoded as latin1.
-        headers -> Vec<Header> = call_headers;
+        headers() -> Vec<Header> = call_headers();
         /// `message.rawHeaders`: `[name, value, name, value, ...]` as received.
-        raw_headers -> Vec<String> = call_raw_headers;
+        raw_headers() -> Vec<String> = call_raw_headers();
         /// `message.trailers` (filled at `end`), by the rules of `headers`.
-        trailers -> Vec<Header> = call_trailers;
+        trailers() -> Vec<Header> = call_trailers();
         /// `message.rawTrailers` (filled at `end`).
-        raw_trailers -> Vec<String> = call_raw_trailers;
+        raw_trailers() -> Vec<String> = call_raw_trailers();
         /// `message.complete`: the whole message was received and parsed.
-        complete -> bool = call_complete;
+        complete() -> bool = call_complete();
         /// `message.aborted`: the connection closed before the message completed.
-        aborted -> bool = call_aborted;
+        aborted() -> bool = call_aborted();
         /// `message.socket`: the connection's addresses.
-        socket -> SocketInfo = call_socket;
+        socket() -> SocketInfo = call_socket();
         /// `readable.pause()`: stop `data` events; the connection stops
-        /// reading, so TCP flow control slows the client.
-        pause -> () = call_pause;
+        /// reading, so TCP flow control slows the peer.
+        pause() -> () = call_pause();
         /// `readable.resume()`.
-        resume -> () = call_resume;
+        resume() -> () = call_resume();
+        /// `message.destroy([error])`: destroy the connection. On a client's
+        /// response before its end, the response gets `aborted`.
+        destroy(error: Option<NodeError>) -> () = call_destroy(error.as_ref());
     }
 
-    /// `message.destroy([error])`: destroy the connection.
-    pub async fn destroy(
-        &self,
-        node: &mut NodeHttp,
-        error: Option<NodeError>,
-    ) -> Result<(), Error> {
-        let this = node.resource(self.handle())?;
-        call_guest!(node, |guest, store| guest.incoming_message().call_destroy(
-            store,
-            this,
-            error.as_ref()
-        ));
-        Ok(())
-    }
-
-    /// Releases the handle now rather than at the poll after `Event::RequestClose`.
-    /// The request itself goes on; only this handle ends.
+    /// Releases the handle now rather than at the poll after its `close`
+    /// event. The message itself goes on; only this handle ends.
     pub async fn dispose(self, node: &mut NodeHttp) -> Result<(), Error> {
         node.release(self.handle()).await
     }

@@ -27,33 +27,42 @@
 //! |---|---|
 //! | [`config`], [`policy`] | the sandbox: [`Config`], [`AddressPolicy`] |
 //! | `node` | [`NodeHttp`]: one component instance; every call into it |
-//! | `server`, `incoming`, `response` | the handles: [`Server`], [`IncomingMessage`], [`ServerResponse`] |
+//! | `server`, `incoming`, `response` | the server's handles: [`Server`], [`IncomingMessage`], [`ServerResponse`] |
+//! | `client`, `request_options`, `agent` | the client's: [`ClientRequest`] (and its response, an [`IncomingMessage`]), [`RequestOptions`], [`Agent`] |
 //! | `event`, `listener` | [`Event`]; [`RequestListener`] and [`NodeHttp::serve`] |
 //! | [`echo`], [`hello`] | the applications `nodehttp serve` runs |
-//! | [`json`] | `JSON.stringify`'s output, for [`echo`] |
+//! | [`fetch`] | what `nodehttp request` runs |
+//! | [`json`] | `JSON.stringify`'s output, for [`echo`] and [`fetch`] |
 
+mod agent;
 mod bindings;
+mod client;
 pub mod config;
 pub mod echo;
 mod engine;
 mod error;
 mod event;
+pub mod fetch;
 pub mod hello;
 mod incoming;
 pub mod json;
 mod listener;
 mod node;
 pub mod policy;
+mod request_options;
 mod response;
 mod server;
 
+pub use agent::{Agent, AgentOptions, Scheduling};
 pub use bindings::wit_types::{Header, HeaderValue, SocketAddress, SocketInfo};
+pub use client::ClientRequest;
 pub use config::Config;
 pub use error::{Error, NodeError};
-pub use event::Event;
+pub use event::{Event, Information};
 pub use incoming::IncomingMessage;
 pub use listener::RequestListener;
 pub use node::NodeHttp;
 pub use policy::{AddressPolicy, IpNetwork};
+pub use request_options::{AgentChoice, RequestOptions};
 pub use response::ServerResponse;
 pub use server::{Server, ServerOptions};

@@ -193,6 +193,22 @@ impl NodeHttp {
                     listener.response_close(self, response).await?
                 }
                 Event::Drain { response } => listener.drain(self, response).await?,
+                // A request listener hears the server's events only; the
+                // client's are for whoever made the requests.
+                Event::Socket { .. }
+                | Event::Continue { .. }
+                | Event::Information { .. }
+                | Event::Response { .. }
+                | Event::ClientRequestFinish { .. }
+                | Event::ClientRequestDrain { .. }
+                | Event::Abort { .. }
+                | Event::Timeout { .. }
+                | Event::ClientRequestError { .. }
+                | Event::ClientRequestClose { .. }
+                | Event::ClientResponseData { .. }
+                | Event::ClientResponseEnd { .. }
+                | Event::ClientResponseAborted { .. }
+                | Event::ClientResponseClose { .. } => {}
             }
         }
         Ok(closed)

@@ -1,9 +1,13 @@
-//! `nodehttp`: runs the nodehttp component as an HTTP server.
+//! `nodehttp`: runs the nodehttp component as an HTTP server or client.
 //!
 //! `nodehttp serve` listens, prints `listening on ADDR:PORT` once it accepts
 //! connections, and serves the echo application (or `--hello`) until SIGINT
 //! or SIGTERM, then closes the server and exits 0. Any failure (a bad address,
 //! `EADDRINUSE`, a trap in the component) is reported on stderr, exit 1.
+//!
+//! `nodehttp request URL` makes requests with the component's `http.request`
+//! and prints each response (like `curl -i`, or `--json`); a failure is
+//! printed as Node's `CODE: message` on stderr, exit 1.
 
 use std::error::Error as StdError;
 use std::io::Write;
@@ -15,8 +19,11 @@ use clap::{Args, Parser, Subcommand};
 use tokio::signal::unix::{signal, SignalKind};
 
 use nodehttp_host::echo::Echo;
+use nodehttp_host::fetch::{latin1_bytes, Fetch};
 use nodehttp_host::hello::Hello;
-use nodehttp_host::{AddressPolicy, Config, IpNetwork, NodeHttp, ServerOptions};
+use nodehttp_host::{
+    AddressPolicy, Agent, AgentOptions, Config, Error as NodeHttpError, NodeHttp, ServerOptions,
+};
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +40,85 @@ struct Cli {
 enum Command {
     /// Serve HTTP/1.1: the echo application by default.
     Serve(ServeArgs),
+    /// Make HTTP/1.1 requests with Node's http.request and print the responses.
+    #[command(after_long_help = REQUEST_HELP)]
+    Request(RequestArgs),
+}
+
+/// The long help of `nodehttp request` after its options.
+const REQUEST_HELP: &str = "\
+What it does, as a Node script would:
+  req = http.request(URL, {method, agent}); req.setHeader(name, value) for
+  each -H in order; req.write(DATA) once if -d; req.end().
+  With -d the body goes chunked (one write, no Content-Length), as in Node;
+  add -H 'Content-Length: N' to send it with a length instead.
+
+Output:
+  Default, like curl -i: 'HTTP/<version> <code> <message>', the header lines
+  as received, a blank line, then the body bytes as received (after
+  chunked decoding). Lines end in CRLF.
+  --json: one line per response, JSON.stringify of {statusCode,
+  statusMessage, httpVersion, headers, rawHeaders, body, trailers,
+  reusedSocket}; body is the bytes as latin1 (each byte one code point).
+
+Agent:
+  All requests go through one new Agent: new Agent({keepAlive: true}) with
+  --keep-alive, else one with v12's defaults (not keep-alive, as v12's
+  globalAgent). With --repeat N, each request is sent after the previous
+  response ended and both request and response closed, so a keep-alive
+  socket is back in the pool (reusedSocket: true).
+
+Failure:
+  A thrown error (ERR_INVALID_URL, ERR_INVALID_HTTP_TOKEN, ...), the
+  request's 'error' (ECONNREFUSED, ECONNRESET, ENOTFOUND, HPE_*, ...) or a
+  response cut short ('aborted': ECONNRESET, aborted) prints 'CODE: message'
+  on stderr and exits 1, e.g.
+    ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9
+  Responses already complete were printed.
+
+Sandbox:
+  The component may connect to loopback and to the URL's host only: an IP
+  address in the URL is allowed as such; a name is resolved here first and
+  the addresses it resolves to are allowed (the component then resolves it
+  again itself).";
+
+#[derive(Args)]
+struct RequestArgs {
+    /// The URL to request (WHATWG syntax; http: only).
+    url: String,
+    /// The method. Default: POST with -d (as curl), else GET.
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    method: Option<String>,
+    /// A header, set with setHeader in the order given. A name given twice
+    /// keeps the last value: setHeader replaces.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// The body, written with one write() before end(). Its characters are
+    /// taken as latin1 bytes, as Buffer.from(DATA, 'latin1').
+    #[arg(short = 'd', long = "data", value_name = "DATA")]
+    data: Option<String>,
+    /// Print one JSON line per response instead of curl -i's format.
+    #[arg(long)]
+    json: bool,
+    /// Send N requests, one after another, through the same Agent.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
+    /// Make the Agent keep-alive, so --repeat reuses its socket.
+    #[arg(long)]
+    keep_alive: bool,
+    /// Run this component file instead of the built-in one.
+    #[arg(long, value_name = "PATH")]
+    component: Option<PathBuf>,
+}
+
+/// `-H 'Name: value'`: split at the first colon, the value trimmed of
+/// surrounding whitespace, as curl does. Whether the name is a token and the
+/// value valid is setHeader's to say.
+fn parse_header(line: &str) -> Result<(String, String), String> {
+    let (name, value) = line
+        .split_once(':')
+        .ok_or_else(|| format!("a header is 'Name: value', got {line:?}"))?;
+    Ok((name.to_string(), value.trim().to_string()))
 }
 
 #[derive(Args)]
@@ -80,21 +166,36 @@ fn main() -> ExitCode {
             };
         }
     };
-    let Command::Serve(args) = cli.command;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
-    let result = match runtime {
-        Ok(runtime) => runtime.block_on(serve(args)),
-        Err(err) => Err(err.into()),
+    let result = match cli.command {
+        Command::Serve(args) => block_on(serve(args)),
+        Command::Request(args) => block_on(request(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("nodehttp: {err}");
-            ExitCode::FAILURE
-        }
+        // What Node would throw or emit as 'error': its code and message,
+        // as a Node script printing `${err.code}: ${err.message}` would.
+        Err(err) => match err.downcast_ref::<NodeHttpError>() {
+            Some(NodeHttpError::Node(node)) => {
+                eprintln!("{}: {}", node.code, node.message);
+                ExitCode::FAILURE
+            }
+            _ => {
+                eprintln!("nodehttp: {err}");
+                ExitCode::FAILURE
+            }
+        },
     }
+}
+
+/// Runs `future` on a current-thread runtime: the component's event loop
+/// runs on the caller's task.
+fn block_on(
+    future: impl std::future::Future<Output = Result<(), Box<dyn StdError>>>,
+) -> Result<(), Box<dyn StdError>> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn StdError>> {
@@ -112,8 +213,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn StdError>> {
     let ip = args.listen.ip();
     let mut policy = AddressPolicy::default();
     if !policy.allows(ip) {
-        let host_bits = if ip.is_ipv4() { 32 } else { 128 };
-        policy = policy.allow(IpNetwork::new(ip, host_bits).ok_or("invalid listen address")?);
+        policy = policy.allow_address(ip);
     }
     let config = Config {
         component: args.component.clone(),
@@ -151,4 +251,67 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn StdError>> {
         node.serve(server, &mut Echo::default(), shutdown).await?;
     }
     Ok(())
+}
+
+async fn request(args: RequestArgs) -> Result<(), Box<dyn StdError>> {
+    let config = Config {
+        component: args.component.clone(),
+        address_policy: target_policy(&args.url).await,
+        inherit_stderr: true,
+        ..Config::default()
+    };
+    let fetch = Fetch {
+        url: args.url,
+        method: args.method,
+        headers: args.headers,
+        data: args.data.as_deref().map(latin1_bytes),
+    };
+    let mut node = NodeHttp::new(config).await?;
+    let options = AgentOptions {
+        keep_alive: args.keep_alive,
+        ..AgentOptions::default()
+    };
+    let agent = Agent::new(&mut node, options).await?;
+    let mut stdout = std::io::stdout().lock();
+    for _ in 0..args.repeat {
+        let response = fetch.send(&mut node, agent).await?;
+        if args.json {
+            writeln!(stdout, "{}", response.to_json())?;
+        } else {
+            stdout.write_all(&response.to_http())?;
+        }
+        stdout.flush()?;
+    }
+    // As a Node script would end: nothing left open.
+    agent.destroy(&mut node).await?;
+    Ok(())
+}
+
+/// The default policy (loopback) plus the URL's host: its address, or the
+/// addresses its name resolves to now. A URL that does not parse, or a name
+/// that does not resolve, adds nothing: the component reports it
+/// (`ERR_INVALID_URL`, `ENOTFOUND`) as Node would.
+async fn target_policy(url: &str) -> AddressPolicy {
+    let mut policy = AddressPolicy::default();
+    let Ok(url) = url::Url::parse(url) else {
+        return policy;
+    };
+    let addresses: Vec<IpAddr> = match url.host() {
+        Some(url::Host::Ipv4(ip)) => vec![ip.into()],
+        Some(url::Host::Ipv6(ip)) => vec![ip.into()],
+        Some(url::Host::Domain(name)) => {
+            let port = url.port_or_known_default().unwrap_or(80);
+            match tokio::net::lookup_host((name, port)).await {
+                Ok(resolved) => resolved.map(|addr| addr.ip()).collect(),
+                Err(_) => Vec::new(),
+            }
+        }
+        None => Vec::new(),
+    };
+    for ip in addresses {
+        if !policy.allows(ip) {
+            policy = policy.allow_address(ip);
+        }
+    }
+    policy
 }

@@ -8,9 +8,9 @@ use wasmtime::component::ResourceAny;
 use wasmtime::{Store, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtx;
 
-use crate::bindings::{wit_server, Nodehttp, State};
+use crate::bindings::{Nodehttp, State};
 use crate::engine::{deadline_ticks, engine, instance_pre};
-use crate::event::Event;
+use crate::event::{ClientPairs, Event};
 use crate::{Config, Error, Server, ServerOptions};
 
 /// Calls into the component: sets the call's time limit, runs the call outside
@@ -31,40 +31,84 @@ macro_rules! call_guest {
         node.leave(result)?
     }};
     ($node:expr, |$guest:ident, $store:ident| $call:expr) => {
-        call_guest!($node, ::std::time::Duration::ZERO, |$guest, $store| $call)
+        $crate::node::call_guest!($node, ::std::time::Duration::ZERO, |$guest, $store| $call)
     };
 }
 pub(crate) use call_guest;
 
-/// Methods of a resource handle that just call into the component, all of one
-/// shape: look up the resource, call `$call` on the interface's `$resource`.
-macro_rules! getters {
-    ($resource:ident; $($(#[$doc:meta])* $name:ident -> $ty:ty = $call:ident;)*) => {$(
+/// Methods of a resource handle that call into the component and cannot
+/// fail in Node, all of one shape: look up the resource, call `$call` on the
+/// resource `$resource` of the interface `$iface`.
+macro_rules! calls {
+    ($iface:ident.$resource:ident; $($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $call:ident($($pass:expr),*);)*) => {$(
         $(#[$doc])*
-        pub async fn $name(&self, node: &mut $crate::NodeHttp) -> Result<$ty, $crate::Error> {
+        pub async fn $name(&self, node: &mut $crate::NodeHttp, $($arg: $ty),*) -> Result<$ret, $crate::Error> {
             let this = node.resource(self.handle())?;
-            Ok($crate::node::call_guest!(node, |guest, store| guest.$resource().$call(store, this)))
+            Ok($crate::node::call_guest!(node, |guest, store| guest
+                .$iface()
+                .$resource()
+                .$call(store, this, $($pass),*)))
         }
     )*};
 }
-pub(crate) use getters;
+pub(crate) use calls;
+
+/// Methods that can throw in Node, as [`calls!`]: the call's WIT `result`
+/// becomes [`Error::Node`].
+macro_rules! throwing {
+    ($iface:ident.$resource:ident; $($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $call:ident($($pass:expr),*);)*) => {$(
+        $(#[$doc])*
+        pub async fn $name(&self, node: &mut $crate::NodeHttp, $($arg: $ty),*) -> Result<$ret, $crate::Error> {
+            let this = node.resource(self.handle())?;
+            Ok($crate::node::call_guest!(node, |guest, store| guest
+                .$iface()
+                .$resource()
+                .$call(store, this, $($pass),*))?)
+        }
+    )*};
+}
+pub(crate) use throwing;
 
 /// Names a resource the component exported to us, by kind and `id`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Handle {
     Server(u32),
+    /// A server's request (an incoming message).
     Request(u32),
+    /// A server's response.
     Response(u32),
+    ClientRequest(u32),
+    /// A client's response (an incoming message).
+    ClientResponse(u32),
+    Agent(u32),
 }
 
 impl Handle {
+    /// The `id` of the resource, as events name it.
+    pub(crate) fn id(self) -> u32 {
+        match self {
+            Handle::Server(id)
+            | Handle::Request(id)
+            | Handle::Response(id)
+            | Handle::ClientRequest(id)
+            | Handle::ClientResponse(id)
+            | Handle::Agent(id) => id,
+        }
+    }
+
     fn disposed(self) -> Error {
-        let (kind, id) = match self {
-            Handle::Server(id) => ("server", id),
-            Handle::Request(id) => ("request", id),
-            Handle::Response(id) => ("response", id),
+        let kind = match self {
+            Handle::Server(_) => "server",
+            Handle::Request(_) => "request",
+            Handle::Response(_) => "response",
+            Handle::ClientRequest(_) => "client request",
+            Handle::ClientResponse(_) => "client response",
+            Handle::Agent(_) => "agent",
         };
-        Error::Disposed { kind, id }
+        Error::Disposed {
+            kind,
+            id: self.id(),
+        }
     }
 }
 
@@ -74,19 +118,22 @@ impl Handle {
 /// [`NodeHttp::serve`]), like a Node process only runs its event loop between
 /// callbacks.
 ///
-/// Handles ([`Server`], [`crate::IncomingMessage`], [`crate::ServerResponse`])
-/// are plain ids; the instance owns the component resources behind them.
-/// Requests and responses are released automatically by the `poll` after the
-/// one that delivered their `close` event, so they stay usable while that
-/// batch of events is handled; [`crate::IncomingMessage::dispose`] and friends
-/// release earlier.
+/// Handles ([`Server`], [`crate::IncomingMessage`], [`crate::ServerResponse`],
+/// [`crate::ClientRequest`], [`crate::Agent`]) are plain ids; the instance
+/// owns the component resources behind them. Requests and responses, of
+/// either role, are released automatically by the `poll` after the one that
+/// delivered their `close` event, so they stay usable while that batch of
+/// events is handled; [`crate::IncomingMessage::dispose`] and friends release
+/// earlier.
 pub struct NodeHttp {
     store: Store<State>,
     guest: Nodehttp,
     /// The component resources behind live handles.
     handles: HashMap<Handle, ResourceAny>,
     /// Requests and responses whose `close` event the last `poll` delivered.
-    closed: Vec<Handle>,
+    pub(crate) closed: Vec<Handle>,
+    /// Which ids name client pairs, so their events read as the client's.
+    pub(crate) clients: ClientPairs,
     call_time_limit: Option<Duration>,
     /// Set once a call failed: the instance must not be entered again.
     failure: Option<String>,
@@ -100,7 +147,7 @@ impl NodeHttp {
         let policy = config.address_policy.clone();
         wasi.allow_tcp(true)
             .allow_udp(false)
-            .allow_ip_name_lookup(false)
+            .allow_ip_name_lookup(config.allow_name_lookup)
             .socket_addr_check(move |addr, use_| {
                 let permitted = policy.permits(addr, use_);
                 Box::pin(async move { permitted })
@@ -130,6 +177,7 @@ impl NodeHttp {
             guest,
             handles: HashMap::default(),
             closed: Vec::new(),
+            clients: ClientPairs::default(),
             call_time_limit: config.call_time_limit,
             failure: None,
         })
@@ -139,10 +187,14 @@ impl NodeHttp {
     /// or [`NodeHttp::serve`].
     pub async fn create_server(&mut self, options: ServerOptions) -> Result<Server, Error> {
         let resource = call_guest!(self, |guest, store| guest
+            .nodehttp_http_server()
             .server()
             .call_constructor(store, options));
-        let id = call_guest!(self, |guest, store| guest.server().call_id(store, resource));
-        self.handles.insert(Handle::Server(id), resource);
+        let id = call_guest!(self, |guest, store| guest
+            .nodehttp_http_server()
+            .server()
+            .call_id(store, resource));
+        self.register(Handle::Server(id), resource);
         Ok(Server::new(id))
     }
 
@@ -156,62 +208,33 @@ impl NodeHttp {
         }
         let timeout_ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
         let events = call_guest!(self, timeout, |guest, store| guest
+            .nodehttp_http_events()
             .call_poll(store, timeout_ms));
-        let mut adopted = Vec::with_capacity(events.len());
-        for event in events {
-            adopted.push(self.adopt(event).await?);
-        }
-        Ok(adopted)
+        Ok(events.into_iter().map(|event| self.adopt(event)).collect())
     }
 
     /// `http.STATUS_CODES`, in ascending order of code.
     pub async fn status_codes(&mut self) -> Result<Vec<(u16, String)>, Error> {
-        Ok(call_guest!(self, |guest, store| guest.call_status_codes(store)))
+        Ok(call_guest!(self, |guest, store| guest
+            .nodehttp_http_types()
+            .call_status_codes(store)))
     }
 
     /// `http.METHODS`, sorted as Node sorts them.
     pub async fn methods(&mut self) -> Result<Vec<String>, Error> {
-        Ok(call_guest!(self, |guest, store| guest.call_methods(store)))
+        Ok(call_guest!(self, |guest, store| guest
+            .nodehttp_http_types()
+            .call_methods(store)))
     }
 
-    /// Turns a WIT event into ours: registers the resources a `request` event
-    /// hands over, and schedules release of those whose `close` it reports.
-    async fn adopt(&mut self, event: wit_server::Event) -> Result<Event, Error> {
-        use wit_server::Event as Wit;
-        Ok(match event {
-            Wit::Listening(server) => Event::Listening { server },
-            Wit::Connection((server, socket)) => Event::Connection { server, socket },
-            Wit::Request(request) => {
-                let id = request.id;
-                self.handles.insert(Handle::Request(id), request.request);
-                self.handles.insert(Handle::Response(id), request.response);
-                Event::Request {
-                    server: request.server,
-                    request: crate::IncomingMessage::new(id),
-                    response: crate::ServerResponse::new(id),
-                }
-            }
-            Wit::ClientError(e) => Event::ClientError {
-                server: e.server,
-                socket: e.socket,
-                error: e.error,
-            },
-            Wit::ServerClose(server) => Event::ServerClose { server },
-            Wit::ServerError((server, error)) => Event::ServerError { server, error },
-            Wit::Data((request, chunk)) => Event::Data { request, chunk },
-            Wit::End(request) => Event::End { request },
-            Wit::Aborted(request) => Event::Aborted { request },
-            Wit::RequestClose(request) => {
-                self.closed.push(Handle::Request(request));
-                Event::RequestClose { request }
-            }
-            Wit::Finish(response) => Event::Finish { response },
-            Wit::ResponseClose(response) => {
-                self.closed.push(Handle::Response(response));
-                Event::ResponseClose { response }
-            }
-            Wit::Drain(response) => Event::Drain { response },
-        })
+    /// Makes `resource` the one behind `handle`.
+    pub(crate) fn register(&mut self, handle: Handle, resource: ResourceAny) {
+        self.handles.insert(handle, resource);
+    }
+
+    /// Whether `handle` names a live resource.
+    pub(crate) fn is_live(&self, handle: Handle) -> bool {
+        self.handles.contains_key(&handle)
     }
 
     /// The component resource behind a live handle.
@@ -228,8 +251,14 @@ impl NodeHttp {
     /// free it once done.
     pub(crate) async fn release(&mut self, handle: Handle) -> Result<(), Error> {
         if let Some(resource) = self.handles.remove(&handle) {
-            call_guest!(self, |_guest, store| resource.resource_drop_async(store));
+            self.drop_resource(resource).await?;
         }
+        Ok(())
+    }
+
+    /// Drops a component resource no handle names.
+    pub(crate) async fn drop_resource(&mut self, resource: ResourceAny) -> Result<(), Error> {
+        call_guest!(self, |_guest, store| resource.resource_drop_async(store));
         Ok(())
     }
 
@@ -238,7 +267,7 @@ impl NodeHttp {
     pub(crate) fn enter(
         &mut self,
         wait: Duration,
-    ) -> Result<(&wit_server::Guest, &mut Store<State>), Error> {
+    ) -> Result<(&Nodehttp, &mut Store<State>), Error> {
         if let Some(failure) = &self.failure {
             return Err(Error::Guest(wasmtime::format_err!(
                 "the component instance failed earlier: {failure}"
@@ -249,7 +278,7 @@ impl NodeHttp {
             None => Duration::MAX,
         };
         self.store.set_epoch_deadline(deadline_ticks(limit));
-        Ok((self.guest.nodehttp_http_server(), &mut self.store))
+        Ok((&self.guest, &mut self.store))
     }
 
     /// Ends a call: a failure poisons the instance.

@@ -88,8 +88,10 @@ impl fmt::Display for IpNetwork {
 ///
 /// The default is loopback only (`127.0.0.0/8` and `::1`): a component can
 /// serve this machine and reach nothing else. Accepting is always allowed,
-/// since a listener only exists on an address the policy allowed; UDP and
-/// name lookup are never enabled.
+/// since a listener only exists on an address the policy allowed; UDP is
+/// never enabled. Host names resolve (see [`crate::Config`]), and what they
+/// resolve to is judged here when connected to: wasmtime-wasi checks every
+/// `connect` against its destination.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AddressPolicy {
     allowed: Vec<IpNetwork>,
@@ -122,6 +124,15 @@ impl AddressPolicy {
         self
     }
 
+    /// This policy, also allowing the one address `ip`.
+    pub fn allow_address(self, ip: IpAddr) -> Self {
+        let host_bits = if ip.is_ipv4() { 32 } else { 128 };
+        self.allow(IpNetwork {
+            address: ip,
+            prefix_len: host_bits,
+        })
+    }
+
     /// Whether the component may bind, listen on or connect to `ip`.
     /// Binding the wildcard (`0.0.0.0`, `::`) needs that address itself allowed.
     pub fn allows(&self, ip: IpAddr) -> bool {
@@ -129,8 +140,16 @@ impl AddressPolicy {
     }
 
     /// The check wasmtime-wasi runs for each use of a socket address.
+    ///
+    /// A `connect` on a socket not yet bound is checked twice by
+    /// wasmtime-wasi: as a bind of the unspecified address with port 0 (the
+    /// kernel's implicit bind to an ephemeral port) and as a connect to the
+    /// destination. That bind is always permitted, so a connect is judged by
+    /// its destination alone. It cannot open a server: `listen` is checked
+    /// against the address actually bound, and the wildcard is not allowed.
     pub(crate) fn permits(&self, addr: SocketAddr, use_: SocketAddrUse) -> bool {
         match use_ {
+            SocketAddrUse::TcpBind if addr.ip().is_unspecified() && addr.port() == 0 => true,
             SocketAddrUse::TcpBind | SocketAddrUse::TcpListen | SocketAddrUse::TcpConnect => {
                 self.allows(addr.ip())
             }
@@ -182,6 +201,21 @@ mod tests {
         assert!(!policy.permits(inside, SocketAddrUse::UdpBind));
     }
 
+    /// wasmtime-wasi checks a connect without bind as a bind of `0.0.0.0:0`
+    /// (or `[::]:0`): permitted, so the destination decides; listening there
+    /// stays refused.
+    #[test]
+    fn connect_without_bind() {
+        let policy = AddressPolicy::default();
+        for implicit in ["0.0.0.0:0", "[::]:0"] {
+            let implicit: SocketAddr = implicit.parse().unwrap();
+            assert!(policy.permits(implicit, SocketAddrUse::TcpBind));
+            assert!(!policy.permits(implicit, SocketAddrUse::TcpListen));
+        }
+        let wildcard_port: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        assert!(!policy.permits(wildcard_port, SocketAddrUse::TcpBind));
+    }
+
     #[test]
     fn networks() {
         let net: IpNetwork = "10.1.0.0/15".parse().unwrap();
@@ -190,6 +224,9 @@ mod tests {
         assert!(!net.contains(ip("10.2.0.0")));
         assert!(!net.contains(ip("::1")));
         assert_eq!(net.to_string(), "10.1.0.0/15");
+        let policy = AddressPolicy::deny_all().allow_address(ip("192.0.2.7"));
+        assert!(policy.allows(ip("192.0.2.7")));
+        assert!(!policy.allows(ip("192.0.2.6")));
         let one: IpNetwork = "192.0.2.7".parse().unwrap();
         assert!(one.contains(ip("192.0.2.7")));
         assert!(!one.contains(ip("192.0.2.8")));

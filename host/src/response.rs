@@ -1,6 +1,6 @@
 //! [`ServerResponse`]: `http.ServerResponse`, the `res` of a `request` event.
 
-use crate::node::{call_guest, getters, Handle};
+use crate::node::{calls, throwing, Handle};
 use crate::{Error, Header, HeaderValue, NodeHttp, SocketInfo};
 
 /// `http.ServerResponse`. Its events (`finish`, `close`, `drain`) come from
@@ -9,20 +9,6 @@ use crate::{Error, Header, HeaderValue, NodeHttp, SocketInfo};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ServerResponse {
     id: u32,
-}
-
-/// Methods that can throw in Node: the call's WIT `result` becomes
-/// [`Error::Node`].
-macro_rules! throwing {
-    ($($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $call:ident($($pass:expr),*);)*) => {$(
-        $(#[$doc])*
-        pub async fn $name(&self, node: &mut NodeHttp, $($arg: $ty),*) -> Result<$ret, Error> {
-            let this = node.resource(self.handle())?;
-            Ok(call_guest!(node, |guest, store| guest
-                .server_response()
-                .$call(store, this, $($pass),*))?)
-        }
-    )*};
 }
 
 impl ServerResponse {
@@ -39,28 +25,38 @@ impl ServerResponse {
         self.id
     }
 
-    getters! { server_response;
+    calls! { nodehttp_http_server.server_response;
         /// `response.statusCode` (default 200).
-        status_code -> u16 = call_status_code;
+        status_code() -> u16 = call_status_code();
         /// `response.statusMessage`; `None` = the standard reason for the code.
-        status_message -> Option<String> = call_status_message;
+        status_message() -> Option<String> = call_status_message();
         /// `response.getHeaderNames()`: lower-cased, in the order first set.
-        get_header_names -> Vec<String> = call_get_header_names;
+        get_header_names() -> Vec<String> = call_get_header_names();
         /// `response.getHeaders()`: lower-cased names and values.
-        get_headers -> Vec<Header> = call_get_headers;
+        get_headers() -> Vec<Header> = call_get_headers();
         /// `response.headersSent`.
-        headers_sent -> bool = call_headers_sent;
+        headers_sent() -> bool = call_headers_sent();
         /// `response.sendDate` (default true).
-        send_date -> bool = call_send_date;
+        send_date() -> bool = call_send_date();
         /// `response.writableEnded` (`response.finished`).
-        writable_ended -> bool = call_writable_ended;
+        writable_ended() -> bool = call_writable_ended();
         /// `response.writableFinished`: every byte was handed to the socket.
-        writable_finished -> bool = call_writable_finished;
+        writable_finished() -> bool = call_writable_finished();
         /// `response.socket`: the connection's addresses, `None` after `end`.
-        socket -> Option<SocketInfo> = call_socket;
+        socket() -> Option<SocketInfo> = call_socket();
+        /// `response.getHeader(name)`, case-insensitive: the value as it was set.
+        get_header(name: &str) -> Option<HeaderValue> = call_get_header(name);
+        /// `response.hasHeader(name)`.
+        has_header(name: &str) -> bool = call_has_header(name);
+        /// `response.statusCode = code`; checked when the head is written.
+        set_status_code(code: u16) -> () = call_set_status_code(code);
+        /// `response.statusMessage = message`.
+        set_status_message(message: &str) -> () = call_set_status_message(message);
+        /// `response.sendDate = value`.
+        set_send_date(value: bool) -> () = call_set_send_date(value);
     }
 
-    throwing! {
+    throwing! { nodehttp_http_server.server_response;
         /// `response.setHeader(name, value)`. Errors: `ERR_HTTP_HEADERS_SENT`,
         /// `ERR_INVALID_HTTP_TOKEN`, `ERR_INVALID_CHAR`.
         set_header(name: &str, value: &HeaderValue) -> () = call_set_header(name, value);
@@ -87,57 +83,6 @@ impl ServerResponse {
         /// `response.addTrailers(headers)`: sent after the last chunk when the
         /// body is chunked, silently dropped otherwise.
         add_trailers(headers: &[(String, String)]) -> () = call_add_trailers(headers);
-    }
-
-    /// `response.getHeader(name)`, case-insensitive: the value as it was set.
-    pub async fn get_header(
-        &self,
-        node: &mut NodeHttp,
-        name: &str,
-    ) -> Result<Option<HeaderValue>, Error> {
-        let this = node.resource(self.handle())?;
-        Ok(call_guest!(node, |guest, store| guest
-            .server_response()
-            .call_get_header(store, this, name)))
-    }
-
-    /// `response.hasHeader(name)`.
-    pub async fn has_header(&self, node: &mut NodeHttp, name: &str) -> Result<bool, Error> {
-        let this = node.resource(self.handle())?;
-        Ok(call_guest!(node, |guest, store| guest
-            .server_response()
-            .call_has_header(store, this, name)))
-    }
-
-    /// `response.statusCode = code`; checked when the head is written.
-    pub async fn set_status_code(&self, node: &mut NodeHttp, code: u16) -> Result<(), Error> {
-        let this = node.resource(self.handle())?;
-        call_guest!(node, |guest, store| guest
-            .server_response()
-            .call_set_status_code(store, this, code));
-        Ok(())
-    }
-
-    /// `response.statusMessage = message`.
-    pub async fn set_status_message(
-        &self,
-        node: &mut NodeHttp,
-        message: &str,
-    ) -> Result<(), Error> {
-        let this = node.resource(self.handle())?;
-        call_guest!(node, |guest, store| guest
-            .server_response()
-            .call_set_status_message(store, this, message));
-        Ok(())
-    }
-
-    /// `response.sendDate = value`.
-    pub async fn set_send_date(&self, node: &mut NodeHttp, value: bool) -> Result<(), Error> {
-        let this = node.resource(self.handle())?;
-        call_guest!(node, |guest, store| guest
-            .server_response()
-            .call_set_send_date(store, this, value));
-        Ok(())
     }
 
     /// Releases the handle now rather than at the poll after

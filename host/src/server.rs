@@ -1,7 +1,7 @@
 //! [`Server`]: `http.Server`, and the options of `http.createServer`.
 
 use crate::bindings::wit_server;
-use crate::node::{call_guest, Handle};
+use crate::node::{calls, throwing, Handle};
 use crate::{Error, NodeHttp, SocketAddress};
 
 /// Options of `http.createServer([options])` plus the `server.*` settings Node
@@ -44,41 +44,23 @@ impl Server {
         self.id
     }
 
-    /// `server.listen(port, host)`: bind and listen (`port` 0 picks a free
-    /// port). Binding errors (`EADDRINUSE`, `EACCES` when the address policy
-    /// refuses the address, ...) are returned; an `Event::Listening` follows
-    /// success.
-    pub async fn listen(&self, node: &mut NodeHttp, port: u16, host: &str) -> Result<(), Error> {
-        let this = node.resource(self.handle())?;
-        call_guest!(node, |guest, store| guest
-            .server()
-            .call_listen(store, this, port, host))?;
-        Ok(())
+    throwing! { nodehttp_http_server.server;
+        /// `server.listen(port, host)`: bind and listen (`port` 0 picks a free
+        /// port). Binding errors (`EADDRINUSE`, `EACCES` when the address
+        /// policy refuses the address, ...) are returned; an
+        /// `Event::Listening` follows success.
+        listen(port: u16, host: &str) -> () = call_listen(port, host);
     }
 
-    /// `server.address()`: the bound address, once listening.
-    pub async fn address(&self, node: &mut NodeHttp) -> Result<Option<SocketAddress>, Error> {
-        let this = node.resource(self.handle())?;
-        Ok(call_guest!(node, |guest, store| guest
-            .server()
-            .call_address(store, this)))
-    }
-
-    /// `server.listening`.
-    pub async fn listening(&self, node: &mut NodeHttp) -> Result<bool, Error> {
-        let this = node.resource(self.handle())?;
-        Ok(call_guest!(node, |guest, store| guest
-            .server()
-            .call_listening(store, this)))
-    }
-
-    /// `server.close()`: stop accepting connections. Idle kept-alive
-    /// connections are closed, busy ones finish their responses; an
-    /// `Event::ServerClose` follows once every connection has closed.
-    pub async fn close(&self, node: &mut NodeHttp) -> Result<(), Error> {
-        let this = node.resource(self.handle())?;
-        call_guest!(node, |guest, store| guest.server().call_close(store, this));
-        Ok(())
+    calls! { nodehttp_http_server.server;
+        /// `server.address()`: the bound address, once listening.
+        address() -> Option<SocketAddress> = call_address();
+        /// `server.listening`.
+        listening() -> bool = call_listening();
+        /// `server.close()`: stop accepting connections. Idle kept-alive
+        /// connections are closed, busy ones finish their responses; an
+        /// `Event::ServerClose` follows once every connection has closed.
+        close() -> () = call_close();
     }
 
     /// Releases the server's handle. It is not closed by this; close it first

@@ -1,18 +1,16 @@
-//! The exported resources: `http.Server`, `http.IncomingMessage` (a server
-//! request) and `http.ServerResponse`. Each call translates WIT values to the
-//! core's and runs on the [`runtime`](crate::runtime).
+//! `http.Server` and `http.ServerResponse`. Each call translates WIT values
+//! to the core's and runs on the [`runtime`](crate::runtime).
 
 use std::rc::Rc;
 
-use nodehttp_core::error::NodeError;
-use nodehttp_core::incoming::{IncomingHeaders, IncomingValue};
 use nodehttp_core::outgoing;
 use nodehttp_core::parse::ParserOptions;
 use nodehttp_core::server::ServerConfig;
 
+use super::{from_core, to_core, to_wit};
 use crate::bindings::exports::nodehttp::http::server::{
-    Error, GuestIncomingMessage, GuestServer, GuestServerResponse, Header, HeaderValue,
-    ServerOptions, SocketAddress, SocketInfo,
+    Error, GuestServer, GuestServerResponse, Header, HeaderValue, ServerOptions, SocketAddress,
+    SocketInfo,
 };
 use crate::runtime::{self, Message};
 
@@ -64,78 +62,6 @@ impl GuestServer for Server {
 
     fn close(&self) {
         runtime::with(|rt| rt.close_server(self.0))
-    }
-}
-
-/// `http.IncomingMessage`, as a server request.
-pub struct Request(pub Rc<Message>);
-
-impl GuestIncomingMessage for Request {
-    fn id(&self) -> u32 {
-        self.0.id
-    }
-
-    fn method(&self) -> String {
-        self.0.head.method.clone()
-    }
-
-    fn url(&self) -> String {
-        self.0.head.url.clone()
-    }
-
-    fn http_version(&self) -> String {
-        format!(
-            "{}.{}",
-            self.0.head.version_major, self.0.head.version_minor
-        )
-    }
-
-    fn http_version_major(&self) -> u8 {
-        self.0.head.version_major
-    }
-
-    fn http_version_minor(&self) -> u8 {
-        self.0.head.version_minor
-    }
-
-    fn headers(&self) -> Vec<Header> {
-        merged(&self.0.head.headers)
-    }
-
-    fn raw_headers(&self) -> Vec<String> {
-        self.0.head.headers.raw_flat()
-    }
-
-    fn trailers(&self) -> Vec<Header> {
-        merged(&self.0.trailers.borrow())
-    }
-
-    fn raw_trailers(&self) -> Vec<String> {
-        self.0.trailers.borrow().raw_flat()
-    }
-
-    fn complete(&self) -> bool {
-        self.0.complete.get()
-    }
-
-    fn aborted(&self) -> bool {
-        self.0.aborted.get()
-    }
-
-    fn socket(&self) -> SocketInfo {
-        SocketInfo::clone(&self.0.socket)
-    }
-
-    fn pause(&self) {
-        runtime::with(|rt| rt.set_paused(&self.0, true))
-    }
-
-    fn resume(&self) {
-        runtime::with(|rt| rt.set_paused(&self.0, false))
-    }
-
-    fn destroy(&self, _error: Option<Error>) {
-        runtime::with(|rt| rt.destroy(&self.0))
     }
 }
 
@@ -268,38 +194,4 @@ impl GuestServerResponse for Response {
         let ended = self.writable_ended();
         (!ended).then(|| SocketInfo::clone(&self.0.socket))
     }
-}
-
-fn merged(headers: &IncomingHeaders) -> Vec<Header> {
-    headers
-        .merged()
-        .into_iter()
-        .map(|(name, value)| Header {
-            name,
-            value: match value {
-                IncomingValue::Single(v) => HeaderValue::Text(v),
-                IncomingValue::List(v) => HeaderValue::List(v),
-            },
-        })
-        .collect()
-}
-
-fn to_core(value: HeaderValue) -> outgoing::HeaderValue {
-    match value {
-        HeaderValue::Text(s) => outgoing::HeaderValue::Text(s),
-        HeaderValue::List(l) => outgoing::HeaderValue::List(l),
-        HeaderValue::Number(n) => outgoing::HeaderValue::Number(n),
-    }
-}
-
-fn from_core(value: outgoing::HeaderValue) -> HeaderValue {
-    match value {
-        outgoing::HeaderValue::Text(s) => HeaderValue::Text(s),
-        outgoing::HeaderValue::List(l) => HeaderValue::List(l),
-        outgoing::HeaderValue::Number(n) => HeaderValue::Number(n),
-    }
-}
-
-fn to_wit(e: NodeError) -> Error {
-    runtime::error(e.code, e.message)
 }

@@ -1,6 +1,7 @@
 //! The component's one event loop, over `wasi:io/poll`.
 //!
-//! Servers, their connections and every live request live here. Each turn
+//! Servers, their connections and every live request live here; the client
+//! half (Agents, their sockets, client requests) is in [`client`]. Each turn
 //! polls only what can make progress (listeners, connections that want to
 //! read, connections whose writes are blocked) plus one clock pollable for the
 //! earliest deadline, handles every ready pollable, and turns the sans-IO
@@ -22,11 +23,14 @@ use rustc_hash::FxHashMap as HashMap;
 use wasip2::clocks::{monotonic_clock, wall_clock};
 use wasip2::io::poll::{poll, Pollable};
 
-use crate::bindings::exports::nodehttp::http::server::{
-    ClientErrorEvent, Error, Event, IncomingMessage, RequestEvent, ServerResponse, SocketAddress,
-    SocketInfo,
+use crate::api::incoming::Incoming;
+use crate::bindings::exports::nodehttp::http::events::{
+    ClientErrorEvent, Error, Event, IncomingMessage, RequestEvent, ServerResponse, SocketInfo,
 };
+use crate::bindings::exports::nodehttp::http::types::SocketAddress;
 use crate::net::{self, Listener, ReadOutcome, Stream};
+
+pub mod client;
 
 /// The most one connection reads per turn. A fast sender's bytes otherwise
 /// pile up in guest memory faster than `pause()` can act (it takes effect
@@ -45,7 +49,7 @@ pub fn with<R>(f: impl FnOnce(&mut Runtime) -> R) -> R {
 }
 
 /// Milliseconds on the monotonic clock: the time the sans-IO core sees.
-fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     monotonic_clock::now() / 1_000_000
 }
 
@@ -109,6 +113,11 @@ enum Source {
     Accept(u32),
     Read(u32),
     Write(u32),
+    /// A client socket's name lookup, connect, read, write.
+    Lookup(client::SocketKey),
+    Connect(client::SocketKey),
+    ClientRead(client::SocketKey),
+    ClientWrite(client::SocketKey),
     Clock,
 }
 
@@ -121,10 +130,11 @@ pub struct Runtime {
     next_tick: Vec<Event>,
     next_id: u32,
     date: DateCache,
+    clients: client::Clients,
 }
 
 impl Runtime {
-    fn next_id(&mut self) -> u32 {
+    pub(crate) fn next_id(&mut self) -> u32 {
         self.next_id = self.next_id.wrapping_add(1);
         self.next_id
     }
@@ -263,6 +273,7 @@ impl Runtime {
     pub fn poll(&mut self, timeout_ms: u32) -> Vec<Event> {
         self.date.refresh();
         self.events.extend(self.next_tick.drain(..));
+        self.client_tick();
         let deadline = now_ms() + u64::from(timeout_ms);
         loop {
             if !self.events.is_empty() {
@@ -301,6 +312,7 @@ impl Runtime {
                 wake = wake.min(t);
             }
         }
+        self.client_pollables(&mut sources, &mut pollables, &mut wake);
         let clock = monotonic_clock::subscribe_instant(wake.max(now) * 1_000_000);
         sources.push(Source::Clock);
         pollables.push(&clock);
@@ -316,6 +328,10 @@ impl Runtime {
                 Source::Accept(server) => self.accept(server),
                 Source::Read(conn) => self.read(conn),
                 Source::Write(conn) => self.after_io(conn),
+                Source::Lookup(key) => self.lookup_ready(key),
+                Source::Connect(key) => self.connect_ready(key),
+                Source::ClientRead(key) => self.client_read(key),
+                Source::ClientWrite(key) => self.client_write(key),
                 Source::Clock => self.expire_timers(),
             }
         }
@@ -411,6 +427,7 @@ impl Runtime {
             }
             self.after_io(id);
         }
+        self.client_timers(now);
     }
 
     /// After anything happened on a connection: write what is owed, deliver
@@ -419,7 +436,7 @@ impl Runtime {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
-        flush(conn);
+        conn.write_blocked = flush(&conn.stream, &mut conn.http);
         let (server, info) = (conn.server, conn.info.clone());
         let events: Vec<ConnEvent> = std::iter::from_fn(|| conn.http.poll_event()).collect();
         for event in events {
@@ -549,29 +566,47 @@ impl Runtime {
         Event::Request(RequestEvent {
             server,
             id,
-            request: IncomingMessage::new(crate::api::Request(message.clone())),
-            response: ServerResponse::new(crate::api::Response(message)),
+            request: IncomingMessage::new(Incoming::Request(message.clone())),
+            response: ServerResponse::new(crate::api::server::Response(message)),
         })
     }
 }
 
-/// Write what the connection owes, as far as the host's grant goes.
-fn flush(conn: &mut Conn) {
-    conn.write_blocked = false;
+/// A sans-IO side that owes bytes to a socket: a server connection or a
+/// client request.
+pub(crate) trait Outbox {
+    fn output(&self) -> &[u8];
+    fn consume_output(&mut self, n: usize, now: u64);
+    /// The socket failed while writing.
+    fn write_failed(&mut self);
+}
+
+impl Outbox for ServerConnection {
+    fn output(&self) -> &[u8] {
+        ServerConnection::output(self)
+    }
+    fn consume_output(&mut self, n: usize, now: u64) {
+        ServerConnection::consume_output(self, n, now)
+    }
+    fn write_failed(&mut self) {
+        self.handle_reset()
+    }
+}
+
+/// Write what `owed` owes, as far as the host's grant goes. Returns true when
+/// the grant ran out first: wait for the stream's `writable` pollable.
+pub(crate) fn flush(stream: &Stream, owed: &mut impl Outbox) -> bool {
     loop {
-        let out = conn.http.output();
+        let out = owed.output();
         if out.is_empty() {
-            return;
+            return false;
         }
-        match conn.stream.write(out) {
-            Ok(0) => {
-                conn.write_blocked = true;
-                return;
-            }
-            Ok(n) => conn.http.consume_output(n, now_ms()),
+        match stream.write(out) {
+            Ok(0) => return true,
+            Ok(n) => owed.consume_output(n, now_ms()),
             Err(()) => {
-                conn.http.handle_reset();
-                return;
+                owed.write_failed();
+                return false;
             }
         }
     }
@@ -591,7 +626,7 @@ fn resolve_host(host: &str) -> Result<IpAddr, Error> {
     }
 }
 
-fn socket_address(addr: SocketAddr) -> SocketAddress {
+pub(crate) fn socket_address(addr: SocketAddr) -> SocketAddress {
     SocketAddress {
         address: addr.ip().to_string(),
         family: if addr.is_ipv4() { "IPv4" } else { "IPv6" }.to_string(),
