@@ -207,7 +207,7 @@ fn parse_step(step: &Value) -> Result<Step, String> {
 }
 
 /// A write step: a string, or an array of strings and `{"repeat": s, "times": n}` parts.
-fn write_bytes(step: &Value) -> Result<Vec<u8>, String> {
+pub fn write_bytes(step: &Value) -> Result<Vec<u8>, String> {
     let parts = match step {
         Value::Array(parts) => parts.as_slice(),
         single => std::slice::from_ref(single),

@@ -8,6 +8,7 @@
 pub mod corpus;
 pub mod exchange;
 pub mod golden;
+pub mod scenario;
 pub mod serve;
 
 use std::path::PathBuf;

@@ -101,8 +101,9 @@ pub struct Clients {
     sockets: rustc_hash::FxHashMap<SocketKey, ClientSocket>,
     /// Requests given a socket whose `socket` event comes on the next tick.
     assigning: Vec<u32>,
-    /// Sockets that failed before any I/O, failing on the next tick.
-    failed_sockets: Vec<(SocketKey, NodeError)>,
+    /// Requests whose socket failed before any I/O (a lookup or connect that
+    /// could not start); their error comes on the next tick.
+    failed_sockets: Vec<(u32, NodeError)>,
 }
 
 impl Runtime {
@@ -226,7 +227,7 @@ impl Runtime {
                     return;
                 };
                 let target = slot.target.clone();
-                self.open_socket((agent, sock), &target);
+                self.open_socket((agent, sock), id, &target);
                 (sock, false)
             }
         };
@@ -243,7 +244,7 @@ impl Runtime {
 
     /// Start a socket toward the request's target: look the name up unless it
     /// is an IP address, then connect.
-    fn open_socket(&mut self, key: SocketKey, target: &RequestTarget) {
+    fn open_socket(&mut self, key: SocketKey, req: u32, target: &RequestTarget) {
         let id = self.next_id();
         let local = target
             .local_address
@@ -274,7 +275,7 @@ impl Runtime {
             }
             Err(e) => {
                 // Fails on the next tick, after `socket`, as Node's do.
-                self.clients.failed_sockets.push((key, e));
+                self.clients.failed_sockets.push((req, e));
             }
         }
     }
@@ -371,8 +372,8 @@ impl Runtime {
             slot.http.pump();
             self.after_client_io(id);
         }
-        for (key, e) in std::mem::take(&mut self.clients.failed_sockets) {
-            self.destroy_socket(key, e);
+        for (req, e) in std::mem::take(&mut self.clients.failed_sockets) {
+            self.with_client_request(req, |http| http.handle_error(e));
         }
     }
 
