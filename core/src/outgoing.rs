@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use crate::common::has_word;
 use crate::common::{is_http_token, is_invalid_header_value};
 use crate::error::NodeError;
+use crate::request_options::{request_method, validate_path};
 use crate::status_codes::status_text;
 
 /// The writable stream's default `highWaterMark`: `write()` returns false once
@@ -352,7 +353,8 @@ pub struct RequestContext {
     /// U+0021..=U+00FF (Node's `INVALID_PATH_REGEX`); empty means `/`.
     pub path: String,
     /// The `Host` value to add unless `options.headers` has a non-empty one
-    /// (see [`RequestContext::host_header_for`]); `None` for `setHost: false`.
+    /// (as [`crate::request_options::resolve`] composes it); `None` for
+    /// `setHost: false`.
     pub host_header: Option<String>,
     /// `options.auth` (`user:pass`): sent as `Authorization: Basic ...`
     /// unless `options.headers` has a non-empty `Authorization`.
@@ -362,34 +364,6 @@ pub struct RequestContext {
     /// Node's `this.shouldKeepAlive` from the agent: its `keepAlive`, or a
     /// finite `maxSockets` (only then can the socket be reused at all).
     pub should_keep_alive: bool,
-}
-
-impl RequestContext {
-    /// The `Host` value `ClientRequest` composes: the host, bracketed if it is
-    /// an IPv6 address (two colons and no `[` yet; RFC 3986 §3.2.2), then
-    /// `:port` unless the port is the agent's (or `options.defaultPort`).
-    pub fn host_header_for(host: &str, port: u16, default_port: u16) -> String {
-        let ipv6 = !host.starts_with('[')
-            && host
-                .split_once(':')
-                .is_some_and(|(_, rest)| rest.contains(':'));
-        let mut value = if ipv6 {
-            format!("[{host}]")
-        } else {
-            host.to_string()
-        };
-        if port != default_port {
-            value.push(':');
-            value.push_str(Digits::decimal(u64::from(port)).as_str());
-        }
-        value
-    }
-}
-
-/// Node's `INVALID_PATH_REGEX`, `/[^\u0021-\u00ff]/`: a request path may hold
-/// no space, control character or code point above U+00FF.
-fn is_invalid_path(path: &str) -> bool {
-    path.chars().any(|c| !('\u{21}'..='\u{ff}').contains(&c))
 }
 
 /// Node's `useChunkedEncodingByDefault` for a request: every method but
@@ -559,20 +533,8 @@ impl OutgoingMessage {
     /// is written at once, so it goes out before any body and the server can
     /// answer `100 Continue` (RFC 9110 §10.1.1).
     pub fn client_request(ctx: RequestContext) -> Result<Self, NodeError> {
-        if is_invalid_path(&ctx.path) {
-            return Err(NodeError::new(
-                "ERR_UNESCAPED_CHARACTERS",
-                "Request path contains unescaped characters",
-            ));
-        }
-        let method = if ctx.method.is_empty() {
-            "GET".to_string()
-        } else if is_http_token(&ctx.method) {
-            // A token is ASCII, so this is JavaScript's `toUpperCase()`.
-            ctx.method.to_ascii_uppercase()
-        } else {
-            return Err(NodeError::invalid_token("Method", &ctx.method));
-        };
+        validate_path(&ctx.path)?;
+        let method = request_method(&ctx.method)?;
         let path = if ctx.path.is_empty() {
             "/".to_string()
         } else {
@@ -1722,15 +1684,19 @@ mod tests {
         }
     }
 
+    /// Node checks the path before the method, whoever built the context.
     #[test]
-    fn host_header_brackets_ipv6_and_drops_the_default_port() {
-        let host = RequestContext::host_header_for;
-        assert_eq!(host("example.com", 80, 80), "example.com");
-        assert_eq!(host("example.com", 8080, 80), "example.com:8080");
-        assert_eq!(host("::1", 8080, 80), "[::1]:8080");
-        assert_eq!(host("[::1]", 80, 80), "[::1]");
-        // One colon is not an IPv6 address (Node's test is two).
-        assert_eq!(host("a:b", 80, 80), "a:b");
+    fn request_path_is_checked_before_the_method() {
+        let err = OutgoingMessage::client_request(RequestContext {
+            method: "a b".to_string(),
+            path: "/a\tb".to_string(),
+            host_header: None,
+            auth: None,
+            headers: Vec::new(),
+            should_keep_alive: false,
+        })
+        .err();
+        assert_eq!(err.map(|e| e.code), Some("ERR_UNESCAPED_CHARACTERS"));
     }
 
     #[test]

@@ -176,12 +176,7 @@ pub fn resolve(
 ) -> Result<RequestTarget, NodeError> {
     let given = |s: Option<String>| s.filter(|s| !s.is_empty());
     let path = given(options.path);
-    if path.as_deref().is_some_and(has_unescaped_characters) {
-        return Err(NodeError::new(
-            "ERR_UNESCAPED_CHARACTERS",
-            "Request path contains unescaped characters",
-        ));
-    }
+    validate_path(path.as_deref().unwrap_or_default())?;
     let protocol = given(options.protocol).unwrap_or_else(|| EXPECTED_PROTOCOL.to_owned());
     if protocol != EXPECTED_PROTOCOL {
         return Err(NodeError::new(
@@ -207,11 +202,7 @@ pub fn resolve(
         .or(given(options.host))
         .unwrap_or_else(|| "localhost".to_owned());
     let set_host = options.set_host.unwrap_or(true);
-    let method = match given(options.method) {
-        Some(m) if !is_http_token(&m) => return Err(NodeError::invalid_token("Method", &m)),
-        Some(m) => m.to_ascii_uppercase(),
-        None => "GET".to_owned(),
-    };
+    let method = request_method(options.method.as_deref().unwrap_or_default())?;
     let mut headers = options.headers;
     let mut host_header = None;
     // `getHeader('host')`: the last entry wins, as successive setHeader calls do.
@@ -268,10 +259,33 @@ pub fn resolve(
 /// The one protocol `http.Agent` speaks.
 const EXPECTED_PROTOCOL: &str = "http:";
 
-/// Node's `INVALID_PATH_REGEX`, `/[^\u0021-\u00ff]/`: spaces, controls and
-/// anything above latin1 must be percent-encoded by the caller.
-fn has_unescaped_characters(path: &str) -> bool {
-    path.chars().any(|c| !('\u{21}'..='\u{ff}').contains(&c))
+/// `options.path`, refused when it matches Node's `INVALID_PATH_REGEX`,
+/// `/[^\u0021-\u00ff]/`: spaces, controls and anything above latin1 must be
+/// percent-encoded by the caller. Empty passes (it means `/`).
+///
+/// Shared with [`crate::outgoing::OutgoingMessage::client_request`], which
+/// repeats Node's constructor checks for callers that skip [`resolve`].
+pub(crate) fn validate_path(path: &str) -> Result<(), NodeError> {
+    if path.chars().any(|c| !('\u{21}'..='\u{ff}').contains(&c)) {
+        return Err(NodeError::new(
+            "ERR_UNESCAPED_CHARACTERS",
+            "Request path contains unescaped characters",
+        ));
+    }
+    Ok(())
+}
+
+/// `req.method` from `options.method`: empty means `GET`; anything else must
+/// be a token (`checkIsHttpToken`, else `ERR_INVALID_HTTP_TOKEN`) and is
+/// upper-cased (a token is ASCII, so this is JavaScript's `toUpperCase()`).
+pub(crate) fn request_method(method: &str) -> Result<String, NodeError> {
+    if method.is_empty() {
+        Ok("GET".to_owned())
+    } else if is_http_token(method) {
+        Ok(method.to_ascii_uppercase())
+    } else {
+        Err(NodeError::invalid_token("Method", method))
+    }
 }
 
 /// JavaScript truthiness of a header value as `getHeader` returns it.
@@ -283,7 +297,9 @@ fn is_truthy(value: &HeaderValue) -> bool {
     }
 }
 
-/// The Host value: IPv6 bracketed as RFC 3986 §3.2.2 writes it in a URI.
+/// The `Host` value `ClientRequest` composes: the host, bracketed if it is
+/// an IPv6 address (two colons and no `[` yet; RFC 3986 §3.2.2 writes IPv6
+/// bracketed in a URI), then `:port` unless the port is the default one.
 fn host_header_value(host: &str, port: u16, default_port: u16) -> String {
     let mut value = match host.find(':') {
         Some(first) if host[first + 1..].contains(':') && !host.starts_with('[') => {
@@ -370,6 +386,41 @@ mod tests {
             t.headers[1],
             ("Host".into(), HeaderValue::Text("a:81".into()))
         );
+    }
+
+    #[test]
+    fn host_header_brackets_ipv6_and_drops_the_default_port() {
+        assert_eq!(host_header_value("example.com", 80, 80), "example.com");
+        assert_eq!(
+            host_header_value("example.com", 8080, 80),
+            "example.com:8080"
+        );
+        assert_eq!(host_header_value("::1", 8080, 80), "[::1]:8080");
+        assert_eq!(host_header_value("[::1]", 80, 80), "[::1]");
+        // One colon is not an IPv6 address (Node's test is two).
+        assert_eq!(host_header_value("a:b", 80, 80), "a:b");
+    }
+
+    #[test]
+    fn method_and_path_as_node_checks_them() {
+        assert_eq!(request_method("").as_deref(), Ok("GET"));
+        assert_eq!(request_method("patch").as_deref(), Ok("PATCH"));
+        let err = request_method("GE T").err();
+        assert_eq!(
+            err.map(|e| (e.code, e.message)),
+            Some((
+                "ERR_INVALID_HTTP_TOKEN",
+                "Method must be a valid HTTP token [\"GE T\"]".to_owned()
+            ))
+        );
+        assert!(validate_path("").is_ok());
+        assert!(validate_path("/\u{ff}!").is_ok());
+        for path in ["/a b", "/a\tb", "/\u{100}"] {
+            assert_eq!(
+                validate_path(path).map_err(|e| e.code),
+                Err("ERR_UNESCAPED_CHARACTERS")
+            );
+        }
     }
 
     #[test]

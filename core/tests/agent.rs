@@ -21,27 +21,11 @@ use nodehttp_core::agent::{
     get_name, Agent, AgentOptions, Assignment, Freed, RequestId, Scheduling, SocketId,
 };
 
-/// SplitMix64, as in `robustness.rs`.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
+mod support {
+    pub mod rng;
 }
+
+use support::rng::Rng;
 
 const NAMES: usize = 3;
 
@@ -349,11 +333,11 @@ fn over(count: usize, limit: Option<u32>) -> bool {
 
 fn random_options(rng: &mut Rng) -> AgentOptions {
     AgentOptions {
-        keep_alive: rng.below(4) != 0,
-        max_sockets: rng.pick(&[None, Some(1), Some(2), Some(3)]),
-        max_total_sockets: rng.pick(&[None, Some(1), Some(2), Some(4)]),
-        max_free_sockets: rng.pick(&[1, 2, 256]),
-        scheduling: rng.pick(&[Scheduling::Fifo, Scheduling::Lifo]),
+        keep_alive: !rng.chance(4),
+        max_sockets: *rng.pick(&[None, Some(1), Some(2), Some(3)]),
+        max_total_sockets: *rng.pick(&[None, Some(1), Some(2), Some(4)]),
+        max_free_sockets: *rng.pick(&[1, 2, 256]),
+        scheduling: *rng.pick(&[Scheduling::Fifo, Scheduling::Lifo]),
         ..AgentOptions::default()
     }
 }
@@ -375,11 +359,11 @@ fn step(rng: &mut Rng, agent: &mut Agent, model: &mut Model) {
         10..=14 => {
             let in_use = model.in_use();
             if !in_use.is_empty() {
-                model.free(agent, rng.pick(&in_use), first);
+                model.free(agent, *rng.pick(&in_use), first);
             }
         }
-        15 if !all.is_empty() => model.free(agent, rng.pick(&all), first),
-        16..=18 if !all.is_empty() => model.close(agent, rng.pick(&all), first),
+        15 if !all.is_empty() => model.free(agent, *rng.pick(&all), first),
+        16..=18 if !all.is_empty() => model.close(agent, *rng.pick(&all), first),
         16..=18 => model.close(agent, 1_000_000, first),
         _ => model.destroy(agent),
     }

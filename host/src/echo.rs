@@ -4,9 +4,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use nodehttp_core::common::latin1;
-
-use crate::json::{push_headers, push_string, push_string_array};
+use crate::json::Object;
 use crate::{
     Error, Header, HeaderValue, IncomingMessage, NodeHttp, RequestListener, ServerResponse,
 };
@@ -113,27 +111,17 @@ impl Report {
     /// The result is a Rust string, so writing it writes UTF-8, as Node's
     /// `res.end(json)` does.
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(256 + self.body.len());
-        out.push_str("{\"method\":");
-        push_string(&mut out, &self.method);
-        out.push_str(",\"url\":");
-        push_string(&mut out, &self.url);
-        out.push_str(",\"httpVersion\":");
-        push_string(&mut out, &self.http_version);
-        out.push_str(",\"headers\":");
-        push_headers(&mut out, &self.headers);
-        out.push_str(",\"rawHeaders\":");
-        push_string_array(&mut out, &self.raw_headers);
-        out.push_str(",\"body\":");
-        push_string(&mut out, &latin1(&self.body));
-        out.push_str(",\"trailers\":");
-        push_headers(&mut out, &self.trailers);
-        out.push_str(",\"rawTrailers\":");
-        push_string_array(&mut out, &self.raw_trailers);
-        out.push_str(",\"complete\":");
-        out.push_str(if self.complete { "true" } else { "false" });
-        out.push('}');
-        out
+        Object::with_capacity(256 + self.body.len())
+            .string("method", &self.method)
+            .string("url", &self.url)
+            .string("httpVersion", &self.http_version)
+            .headers("headers", &self.headers)
+            .strings("rawHeaders", &self.raw_headers)
+            .latin1("body", &self.body)
+            .headers("trailers", &self.trailers)
+            .strings("rawTrailers", &self.raw_trailers)
+            .bool("complete", self.complete)
+            .finish()
     }
 }
 

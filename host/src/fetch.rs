@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use nodehttp_core::common::latin1;
-
-use crate::json::{push_headers, push_string, push_string_array};
+use crate::json::Object;
 use crate::{
     Agent, AgentChoice, ClientRequest, Error, Event, Header, HeaderValue, IncomingMessage,
     NodeError, NodeHttp, RequestOptions,
@@ -120,25 +118,16 @@ impl Response {
     /// rawHeaders, body, trailers, reusedSocket})`, the body decoded as
     /// latin1 (each byte one code point).
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(256 + self.body.len());
-        out.push_str("{\"statusCode\":");
-        out.push_str(&self.status_code.to_string());
-        out.push_str(",\"statusMessage\":");
-        push_string(&mut out, &self.status_message);
-        out.push_str(",\"httpVersion\":");
-        push_string(&mut out, &self.http_version);
-        out.push_str(",\"headers\":");
-        push_headers(&mut out, &self.headers);
-        out.push_str(",\"rawHeaders\":");
-        push_string_array(&mut out, &self.raw_headers);
-        out.push_str(",\"body\":");
-        push_string(&mut out, &latin1(&self.body));
-        out.push_str(",\"trailers\":");
-        push_headers(&mut out, &self.trailers);
-        out.push_str(",\"reusedSocket\":");
-        out.push_str(if self.reused_socket { "true" } else { "false" });
-        out.push('}');
-        out
+        Object::with_capacity(256 + self.body.len())
+            .number("statusCode", f64::from(self.status_code))
+            .string("statusMessage", &self.status_message)
+            .string("httpVersion", &self.http_version)
+            .headers("headers", &self.headers)
+            .strings("rawHeaders", &self.raw_headers)
+            .latin1("body", &self.body)
+            .headers("trailers", &self.trailers)
+            .bool("reusedSocket", self.reused_socket)
+            .finish()
     }
 }
 

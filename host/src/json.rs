@@ -3,14 +3,78 @@
 
 use std::fmt::Write;
 
+use nodehttp_core::common::latin1;
+
 use crate::{Header, HeaderValue};
+
+/// An object literal as `JSON.stringify` writes it: members in the order
+/// they are added (the order of the literal's keys), no whitespace.
+pub struct Object(String);
+
+impl Object {
+    /// `{`, with room for `capacity` bytes in all.
+    pub fn with_capacity(capacity: usize) -> Self {
+        let mut out = String::with_capacity(capacity);
+        out.push('{');
+        Object(out)
+    }
+
+    /// `,` unless this is the first member, then `"key":`.
+    fn key(&mut self, key: &str) -> &mut String {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        push_string(&mut self.0, key);
+        self.0.push(':');
+        &mut self.0
+    }
+
+    pub fn string(mut self, key: &str, value: &str) -> Self {
+        push_string(self.key(key), value);
+        self
+    }
+
+    /// Bytes as `Buffer#toString('latin1')` decodes them: each byte the
+    /// code point of its value.
+    pub fn latin1(mut self, key: &str, bytes: &[u8]) -> Self {
+        push_string(self.key(key), &latin1(bytes));
+        self
+    }
+
+    pub fn strings<S: AsRef<str>>(mut self, key: &str, items: &[S]) -> Self {
+        push_string_array(self.key(key), items);
+        self
+    }
+
+    /// A header list as `message.headers` (see [`push_headers`]).
+    pub fn headers(mut self, key: &str, headers: &[Header]) -> Self {
+        push_headers(self.key(key), headers);
+        self
+    }
+
+    pub fn number(mut self, key: &str, value: f64) -> Self {
+        push_number(self.key(key), value);
+        self
+    }
+
+    pub fn bool(mut self, key: &str, value: bool) -> Self {
+        self.key(key).push_str(if value { "true" } else { "false" });
+        self
+    }
+
+    /// The text, with the closing `}`.
+    pub fn finish(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
 
 /// Appends `s` as a JSON string literal, escaped as `JSON.stringify` does
 /// (ECMA-262 `QuoteJSONString`): `"` and `\` get a backslash; backspace, tab,
 /// line feed, form feed and carriage return their short escapes; every other
 /// code point below U+0020 `\u00xx` in lowercase hex; everything else,
 /// U+007F and up included, is written as is.
-pub fn push_string(out: &mut String, s: &str) {
+fn push_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -31,7 +95,7 @@ pub fn push_string(out: &mut String, s: &str) {
 }
 
 /// Appends an array of strings.
-pub fn push_string_array<S: AsRef<str>>(out: &mut String, items: &[S]) {
+fn push_string_array<S: AsRef<str>>(out: &mut String, items: &[S]) {
     out.push('[');
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
@@ -42,8 +106,9 @@ pub fn push_string_array<S: AsRef<str>>(out: &mut String, items: &[S]) {
     out.push(']');
 }
 
-/// Appends a number as `JSON.stringify` does for the values headers hold:
-/// integers without a fraction, non-finite numbers as `null`.
+/// Appends a number as `JSON.stringify` does for the values headers hold
+/// and status codes: integers without a fraction, non-finite numbers as
+/// `null`.
 fn push_number(out: &mut String, n: f64) {
     if n.is_finite() {
         let _ = write!(out, "{n}");
@@ -60,7 +125,7 @@ fn push_number(out: &mut String, n: f64) {
 /// are array indices (`"0"`, `"123"`, up to 2^32 - 2) first, ascending, then
 /// the rest in insertion order (ECMA-262 `OrdinaryOwnPropertyKeys`). Digit-only
 /// header names are valid tokens, so a client can send them.
-pub fn push_headers(out: &mut String, headers: &[Header]) {
+fn push_headers(out: &mut String, headers: &[Header]) {
     let mut ordered: Vec<&Header> = headers.iter().collect();
     // A stable sort keeps insertion order among the non-index names.
     ordered.sort_by_key(|header| array_index(&header.name).map_or((1, 0), |index| (0, index)));
@@ -133,6 +198,20 @@ mod tests {
         push_number(&mut out, 0.5);
         push_number(&mut out, f64::NAN);
         assert_eq!(out, r#"[]["a","b"]420.5null"#);
+    }
+
+    /// `JSON.stringify({a: '\u00e9', b: [], c: 200, d: true})`, with the
+    /// first value given as latin1 bytes.
+    #[test]
+    fn object_members_in_order() {
+        let json = Object::with_capacity(0)
+            .latin1("a", b"\xe9")
+            .strings::<&str>("b", &[])
+            .number("c", 200.0)
+            .bool("d", true)
+            .finish();
+        assert_eq!(json, "{\"a\":\"\u{e9}\",\"b\":[],\"c\":200,\"d\":true}");
+        assert_eq!(Object::with_capacity(0).finish(), "{}");
     }
 
     /// As Node v20 answers `zz`, `123`, `0`, `01`, `4294967295`, `4294967294`,

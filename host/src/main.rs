@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use nodehttp_core::request_options::{parse_url, RequestOptions};
 use tokio::signal::unix::{signal, SignalKind};
 
 use nodehttp_host::echo::Echo;
@@ -288,25 +289,30 @@ async fn request(args: RequestArgs) -> Result<(), Box<dyn StdError>> {
 }
 
 /// The default policy (loopback) plus the URL's host: its address, or the
-/// addresses its name resolves to now. A URL that does not parse, or a name
-/// that does not resolve, adds nothing: the component reports it
+/// addresses its name resolves to now. The URL is parsed as the component
+/// parses it (`request_options::parse_url`, Node's WHATWG rules), so the host
+/// allowed is the one the component will look up. A URL that does not parse,
+/// or a name that does not resolve, adds nothing: the component reports it
 /// (`ERR_INVALID_URL`, `ENOTFOUND`) as Node would.
 async fn target_policy(url: &str) -> AddressPolicy {
     let mut policy = AddressPolicy::default();
-    let Ok(url) = url::Url::parse(url) else {
+    let Ok(RequestOptions {
+        hostname: Some(host),
+        port,
+        ..
+    }) = parse_url(url)
+    else {
         return policy;
     };
-    let addresses: Vec<IpAddr> = match url.host() {
-        Some(url::Host::Ipv4(ip)) => vec![ip.into()],
-        Some(url::Host::Ipv6(ip)) => vec![ip.into()],
-        Some(url::Host::Domain(name)) => {
-            let port = url.port_or_known_default().unwrap_or(80);
-            match tokio::net::lookup_host((name, port)).await {
-                Ok(resolved) => resolved.map(|addr| addr.ip()).collect(),
-                Err(_) => Vec::new(),
-            }
-        }
-        None => Vec::new(),
+    // `hostname` has IPv6 brackets stripped, and WHATWG writes an IP host in
+    // its canonical form, which `IpAddr` parses.
+    let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![ip],
+        Err(_) if host.is_empty() => Vec::new(),
+        Err(_) => match tokio::net::lookup_host((host.as_str(), port.unwrap_or(80))).await {
+            Ok(resolved) => resolved.map(|addr| addr.ip()).collect(),
+            Err(_) => Vec::new(),
+        },
     };
     for ip in addresses {
         if !policy.allows(ip) {

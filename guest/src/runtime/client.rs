@@ -22,7 +22,8 @@ use crate::api::merged;
 use crate::bindings::exports::nodehttp::http::events::{
     Error, Event, IncomingMessage, InformationEvent, ResponseEvent, SocketInfo,
 };
-use crate::net::{self, Connecting, Lookup, ReadOutcome, Stream};
+use super::dial::{Dial, Progress, Target};
+use crate::net::{ReadOutcome, Stream};
 
 /// A socket of one Agent.
 pub(super) type SocketKey = (u32, SocketId);
@@ -75,10 +76,9 @@ struct RequestSlot {
 
 /// Where a socket is in its life.
 enum Phase {
-    Resolving(Lookup),
-    Connecting(Connecting),
+    Dialing(Dial),
     Open(Stream),
-    /// Between phases while a connect finishes (never seen by the loop).
+    /// Between phases while a dial advances (never seen by the loop).
     Gone,
 }
 
@@ -246,19 +246,16 @@ impl Runtime {
     /// is an IP address, then connect.
     fn open_socket(&mut self, key: SocketKey, req: u32, target: &RequestTarget) {
         let id = self.next_id();
-        let local = target
-            .local_address
-            .as_deref()
-            .and_then(|a| a.parse::<IpAddr>().ok());
-        let host = target.host.trim_start_matches('[').trim_end_matches(']');
-        let phase = match host.parse::<IpAddr>() {
-            Ok(ip) => Connecting::start(SocketAddr::new(ip, target.port), local)
-                .map(Phase::Connecting)
-                .map_err(|e| connect_error(e, ip, target.port)),
-            Err(_) => Lookup::start(host)
-                .map(Phase::Resolving)
-                .map_err(|e| lookup_error(e, host)),
-        };
+        let phase = Dial::start(Target {
+            host: target.host.clone(),
+            port: target.port,
+            family: target.family,
+            local: target
+                .local_address
+                .as_deref()
+                .and_then(|a| a.parse::<IpAddr>().ok()),
+        })
+        .map(Phase::Dialing);
         match phase {
             Ok(phase) => {
                 self.clients.sockets.insert(
@@ -386,13 +383,9 @@ impl Runtime {
     ) {
         for (&key, socket) in &self.clients.sockets {
             match &socket.phase {
-                Phase::Resolving(lookup) => {
-                    sources.push(Source::Lookup(key));
-                    pollables.push(&lookup.ready);
-                }
-                Phase::Connecting(c) => {
-                    sources.push(Source::Connect(key));
-                    pollables.push(&c.ready);
+                Phase::Dialing(dial) => {
+                    sources.push(Source::Dial(key));
+                    pollables.push(dial.pollable());
                 }
                 Phase::Open(stream) => {
                     let wants_read = match socket.request {
@@ -426,95 +419,42 @@ impl Runtime {
         }
     }
 
-    /// A name lookup made progress.
-    pub(super) fn lookup_ready(&mut self, key: SocketKey) {
+    /// A socket's name lookup or connect made progress.
+    pub(super) fn dial_ready(&mut self, key: SocketKey) {
         let Some(socket) = self.clients.sockets.get_mut(&key) else {
             return;
         };
-        let Phase::Resolving(lookup) = &mut socket.phase else {
+        let Phase::Dialing(dial) = std::mem::replace(&mut socket.phase, Phase::Gone) else {
             return;
         };
-        let Some(target) = socket
-            .request
-            .and_then(|r| self.clients.requests.get(&r))
-            .map(|s| s.target.clone())
-        else {
-            return;
-        };
-        let host = target.host.trim_start_matches('[').trim_end_matches(']');
-        let found = match lookup.poll() {
-            Ok(None) => return,
-            Ok(Some(found)) => found,
-            Err(e) => return self.destroy_socket(key, lookup_error(e, host)),
-        };
-        // `dns.lookup` as v12 calls it: the first address of the wanted
-        // family, IPv4 before IPv6 when either will do (`verbatim: false`).
-        let pick = match target.family {
-            Some(6) => found.iter().find(|ip| ip.is_ipv6()),
-            Some(_) => found.iter().find(|ip| ip.is_ipv4()),
-            None => found
-                .iter()
-                .find(|ip| ip.is_ipv4())
-                .or_else(|| found.first()),
-        };
-        let Some(&ip) = pick else {
-            return self.destroy_socket(
-                key,
-                NodeError::new("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}")),
-            );
-        };
-        let local = target
-            .local_address
-            .as_deref()
-            .and_then(|a| a.parse::<IpAddr>().ok());
-        match Connecting::start(SocketAddr::new(ip, target.port), local) {
-            Ok(c) => {
-                if let Some(socket) = self.clients.sockets.get_mut(&key) {
-                    socket.phase = Phase::Connecting(c);
-                }
+        let stream = match dial.advance() {
+            Progress::Pending(dial) => {
+                socket.phase = Phase::Dialing(dial);
+                return;
             }
-            Err(e) => self.destroy_socket(key, connect_error(e, ip, target.port)),
-        }
-    }
-
-    /// A connect completed or failed.
-    pub(super) fn connect_ready(&mut self, key: SocketKey) {
-        let Some(socket) = self.clients.sockets.get_mut(&key) else {
+            Progress::Failed(e) => return self.destroy_socket(key, e),
+            Progress::Open(stream) => stream,
+        };
+        let (remote, local) = stream.addresses();
+        let info = Rc::new(SocketInfo {
+            id: socket.id,
+            remote: socket_address(remote.unwrap_or(unspecified())),
+            local: socket_address(local.unwrap_or(unspecified())),
+        });
+        socket.info = Some(info.clone());
+        socket.phase = Phase::Open(stream);
+        let Some(req) = socket.request else {
             return;
         };
-        let Phase::Connecting(connecting) = std::mem::replace(&mut socket.phase, Phase::Gone)
-        else {
-            return;
-        };
-        let remote = connecting.remote;
-        match connecting.finish() {
-            Ok(Err(still)) => socket.phase = Phase::Connecting(still),
-            Ok(Ok(stream)) => {
-                let (remote, local) = stream.addresses();
-                let info = Rc::new(SocketInfo {
-                    id: socket.id,
-                    remote: socket_address(remote.unwrap_or(unspecified())),
-                    local: socket_address(local.unwrap_or(unspecified())),
-                });
-                socket.info = Some(info.clone());
-                socket.phase = Phase::Open(stream);
-                if let Some(req) = socket.request {
-                    let now = now_ms();
-                    if let Some(slot) = self.clients.requests.get_mut(&req) {
-                        *slot.info.socket.borrow_mut() = Some(SocketInfo::clone(&info));
-                        if let (Some((enable, delay)), Phase::Open(stream)) =
-                            (slot.keep_alive, &socket.phase)
-                        {
-                            stream.set_keep_alive(enable, delay);
-                        }
-                        slot.http.connected(now);
-                        slot.http.pump();
-                    }
-                    self.after_client_io(req);
-                }
+        if let Some(slot) = self.clients.requests.get_mut(&req) {
+            *slot.info.socket.borrow_mut() = Some(SocketInfo::clone(&info));
+            if let (Some((enable, delay)), Phase::Open(stream)) = (slot.keep_alive, &socket.phase) {
+                stream.set_keep_alive(enable, delay);
             }
-            Err(e) => self.destroy_socket(key, connect_error(e, remote.ip(), remote.port())),
+            slot.http.connected(now_ms());
+            slot.http.pump();
         }
+        self.after_client_io(req);
     }
 
     /// Read from a client socket: into its request, or, for a free socket,
@@ -814,18 +754,3 @@ fn reset_error() -> NodeError {
     NodeError::new("ECONNRESET", "read ECONNRESET")
 }
 
-/// Node's `connect ECONNREFUSED 127.0.0.1:9`.
-fn connect_error(e: wasip2::sockets::network::ErrorCode, ip: IpAddr, port: u16) -> NodeError {
-    let code = net::error_code(e);
-    let addr = SocketAddr::new(ip, port);
-    NodeError::new(code, format!("connect {code} {addr}"))
-}
-
-/// Node's `getaddrinfo ENOTFOUND name`.
-fn lookup_error(e: wasip2::sockets::network::ErrorCode, host: &str) -> NodeError {
-    let code = match net::error_code(e) {
-        "EAI_AGAIN" => "EAI_AGAIN",
-        _ => "ENOTFOUND",
-    };
-    NodeError::new(code, format!("getaddrinfo {code} {host}"))
-}

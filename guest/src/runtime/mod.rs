@@ -31,6 +31,7 @@ use crate::bindings::exports::nodehttp::http::types::SocketAddress;
 use crate::net::{self, Listener, ReadOutcome, Stream};
 
 pub mod client;
+mod dial;
 
 /// The most one connection reads per turn. A fast sender's bytes otherwise
 /// pile up in guest memory faster than `pause()` can act (it takes effect
@@ -113,9 +114,8 @@ enum Source {
     Accept(u32),
     Read(u32),
     Write(u32),
-    /// A client socket's name lookup, connect, read, write.
-    Lookup(client::SocketKey),
-    Connect(client::SocketKey),
+    /// A client socket's dial (lookup, connect), read, write.
+    Dial(client::SocketKey),
     ClientRead(client::SocketKey),
     ClientWrite(client::SocketKey),
     Clock,
@@ -328,8 +328,7 @@ impl Runtime {
                 Source::Accept(server) => self.accept(server),
                 Source::Read(conn) => self.read(conn),
                 Source::Write(conn) => self.after_io(conn),
-                Source::Lookup(key) => self.lookup_ready(key),
-                Source::Connect(key) => self.connect_ready(key),
+                Source::Dial(key) => self.dial_ready(key),
                 Source::ClientRead(key) => self.client_read(key),
                 Source::ClientWrite(key) => self.client_write(key),
                 Source::Clock => self.expire_timers(),
