@@ -57,7 +57,7 @@ pub enum Event {
     Socket { request: u32 },
     /// `req.on('continue')`: the server sent `100 Continue`.
     Continue { request: u32 },
-    /// `req.on('information', info)`: a 1xx response other than 100 and 101.
+    /// `req.on('information', info)`: a 1xx interim response other than 101 (100 included, after `Continue`).
     Information { request: u32, info: Information },
     /// `req.on('response', res)`. `response.id()` is the request's id.
     Response {
