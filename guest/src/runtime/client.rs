@@ -17,12 +17,12 @@ use nodehttp_core::incoming::IncomingHeaders;
 use nodehttp_core::parse::ResponseHead;
 use nodehttp_core::request_options::RequestTarget;
 
+use super::dial::{Dial, Progress, Target};
 use super::{error, flush, now_ms, socket_address, Outbox, Runtime, Source, READ_BUDGET};
 use crate::api::merged;
 use crate::bindings::exports::nodehttp::http::events::{
     Error, Event, IncomingMessage, InformationEvent, ResponseEvent, SocketInfo,
 };
-use super::dial::{Dial, Progress, Target};
 use crate::net::{ReadOutcome, Stream};
 
 /// A socket of one Agent.
@@ -753,4 +753,3 @@ fn unspecified() -> SocketAddr {
 fn reset_error() -> NodeError {
     NodeError::new("ECONNRESET", "read ECONNRESET")
 }
-
