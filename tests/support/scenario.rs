@@ -205,7 +205,6 @@ fn parse_step(step: &Value) -> Result<Step, String> {
     }
 }
 
-
 /// What the scenario server saw.
 #[derive(Debug, Clone, Default)]
 pub struct Seen {
