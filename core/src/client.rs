@@ -7,7 +7,8 @@
 //! socket error, or the time; the embedder's calls reach the request through
 //! [`ClientRequest::message`] followed by [`ClientRequest::pump`]. Out come
 //! Node's events ([`ClientEvent`]), bytes for the socket, and finally the
-//! socket's [`SocketFate`]: back to the Agent's pool, or destroyed.
+//! socket's [`SocketFate`]: back to the Agent's pool, destroyed, or handed
+//! to the app after an upgrade or CONNECT.
 //!
 //! Event orders are v12's documented ones (`http.request` in the reference):
 //! - success: `socket`, `finish`, `response`, `data`…, `end`, `close`, then the
@@ -17,7 +18,13 @@
 //!   "socket hang up"), `close`;
 //! - `abort()` after the response: `abort`, `aborted` (response), `close`,
 //!   `end` (response), the response's `close`. A socket that closes under an
-//!   incomplete response gives the same tail (v12's `socketCloseListener`).
+//!   incomplete response gives the same tail (v12's `socketCloseListener`);
+//! - an upgrade (101) or any answer to CONNECT, with an `'upgrade'` /
+//!   `'connect'` listener: `socket`, `finish`, `upgrade`/`connect`, `close`,
+//!   then the bodiless response's `end` and `close` (what v20 shows for a
+//!   response the app reads; no `response` event), and the socket leaves
+//!   HTTP ([`SocketFate::Detach`]). Without the listener: `close` alone, and
+//!   the socket is destroyed.
 
 use std::collections::VecDeque;
 
@@ -42,6 +49,19 @@ pub enum ClientEvent {
     Information(Box<ResponseHead>),
     /// `req 'response'`.
     Response(Box<ResponseHead>),
+    /// `req 'upgrade'`: a 101 with `Upgrade` to a request with an
+    /// `'upgrade'` listener. `rest` is Node's `head` argument: the bytes read
+    /// after the response head, which belong to the new protocol.
+    Upgrade {
+        head: Box<ResponseHead>,
+        rest: Vec<u8>,
+    },
+    /// `req 'connect'`: any answer to a CONNECT request with a `'connect'`
+    /// listener (Node looks at no status: a 407 opens the tunnel too).
+    Connect {
+        head: Box<ResponseHead>,
+        rest: Vec<u8>,
+    },
     /// `res 'data'`.
     Data(Vec<u8>),
     /// `res 'end'`, with the trailers (empty unless chunked with trailers).
@@ -71,6 +91,11 @@ pub enum SocketFate {
     End,
     /// Close it now (`destroy`): an error, an abort, a peer that went away.
     Destroy,
+    /// The socket leaves HTTP after an upgrade or CONNECT (Node's
+    /// `agentRemove`): out of the Agent, handed to the app as a
+    /// [`crate::socket::RawSocket`] (not half-open, as the Agent's sockets
+    /// are), still open.
+    Detach,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,6 +159,9 @@ pub struct ClientRequest {
     paused: bool,
     /// Data events stop after `abort()`/`destroy()` (Node's `res._dump()`).
     dumped: bool,
+    /// An `'upgrade'` / `'connect'` listener is attached.
+    upgrade_listener: bool,
+    connect_listener: bool,
     /// Socket inactivity timeout in ms (0: none), and when the socket was last active.
     timeout: u64,
     last_activity: u64,
@@ -167,6 +195,8 @@ impl ClientRequest {
             need_drain: false,
             paused: false,
             dumped: false,
+            upgrade_listener: false,
+            connect_listener: false,
             timeout: 0,
             last_activity: 0,
             timeout_fired: false,
@@ -190,6 +220,16 @@ impl ClientRequest {
     /// values); applies to heads not parsed yet.
     pub fn set_max_headers_count(&mut self, entries: usize) {
         self.parser.max_headers_count = entries;
+    }
+
+    /// Whether an `'upgrade'` listener is attached (`req.on('upgrade')`).
+    pub fn set_upgrade_listener(&mut self, listening: bool) {
+        self.upgrade_listener = listening;
+    }
+
+    /// Whether a `'connect'` listener is attached (`req.on('connect')`).
+    pub fn set_connect_listener(&mut self, listening: bool) {
+        self.connect_listener = listening;
     }
 
     /// Read-only view of the message.
@@ -346,15 +386,8 @@ impl ClientRequest {
                     Ok(Some(parsed)) => parsed,
                 };
             self.input.drain(..consumed);
-            if head.upgrade || self.kind.connect {
-                // An upgrade (101) or an answer to CONNECT with no `'upgrade'`/
-                // `'connect'` listener: Node destroys the socket, and the
-                // request closes without a response.
-                self.input.clear();
-                self.reading = Reading::Done;
-                self.response = Response::Ended;
-                self.destroy_socket(None);
-                return;
+            if head.upgrade {
+                return self.switch_protocols(head);
             }
             if (100..200).contains(&head.status_code) {
                 if head.status_code == 100 {
@@ -384,6 +417,44 @@ impl ClientRequest {
             }
             return;
         }
+    }
+
+    /// An upgrade (101) or an answer to CONNECT (`res.upgrade`), as Node's
+    /// `socketOnData` ends HTTP on the socket: with a listener for the
+    /// event (`'connect'` for CONNECT, else `'upgrade'`) the socket is
+    /// detached and the request closes (`req.emit(eventName, res, socket,
+    /// bodyHead); req.destroyed = true; req.emit('close')`); without one
+    /// the socket is destroyed, and the request closes with no response and
+    /// no error (`req.res` is set, so `socketCloseListener` skips the hang-up).
+    fn switch_protocols(&mut self, head: ResponseHead) {
+        let rest = std::mem::take(&mut self.input);
+        self.reading = Reading::Done;
+        let listening = if self.kind.connect {
+            self.connect_listener
+        } else {
+            self.upgrade_listener
+        };
+        self.response = Response::Ended;
+        self.socket = Socket::Released;
+        self.mark_closed();
+        if !listening {
+            // The app never saw the response: no `end` or `close` for it.
+            self.events.push_back(ClientEvent::RequestClose);
+            self.fate = Some(SocketFate::Destroy);
+            return;
+        }
+        let head = Box::new(head);
+        self.events.push_back(if self.kind.connect {
+            ClientEvent::Connect { head, rest }
+        } else {
+            ClientEvent::Upgrade { head, rest }
+        });
+        self.events.push_back(ClientEvent::RequestClose);
+        self.events.push_back(ClientEvent::End {
+            trailers: IncomingHeaders::new(),
+        });
+        self.events.push_back(ClientEvent::ResponseClose);
+        self.fate = Some(SocketFate::Detach);
     }
 
     /// Every body byte arrived: `res 'end'`, then Node's `responseOnEnd`.
@@ -522,9 +593,7 @@ impl ClientRequest {
         if !self.aborted && !self.had_error {
             self.emit_error(hang_up());
         }
-        self.closed = true;
-        self.destroyed = true;
-        self.message.output().clear();
+        self.mark_closed();
         self.events.push_back(ClientEvent::RequestClose);
     }
 
@@ -533,11 +602,7 @@ impl ClientRequest {
         if self.closed {
             return;
         }
-        self.closed = true;
-        self.destroyed = true;
-        self.output.clear();
-        self.output_sent = 0;
-        self.message.output().clear();
+        self.mark_closed();
         match self.response {
             Response::None => {
                 if !self.had_error {
@@ -561,14 +626,20 @@ impl ClientRequest {
         }
     }
 
+    /// The request is over (`destroyed`, `_closed`): nothing more is written.
+    fn mark_closed(&mut self) {
+        self.closed = true;
+        self.destroyed = true;
+        self.output.clear();
+        self.output_sent = 0;
+        self.message.output().clear();
+    }
+
     /// A response that does not parse: `error` with the parser's code, then
     /// the socket is destroyed.
     fn parse_error(&mut self, e: ParseError) {
         self.input.clear();
-        self.destroy_socket(Some(NodeError::new(
-            e.code.as_str(),
-            format!("Parse Error: {}", e.reason),
-        )));
+        self.destroy_socket(Some(e.into()));
     }
 
     fn emit_error(&mut self, error: NodeError) {

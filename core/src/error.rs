@@ -75,6 +75,14 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+impl From<ParseError> for NodeError {
+    /// As Node reports a parser error on a socket: `err.code` is the
+    /// `HPE_*` code, the message `Parse Error: <reason>`.
+    fn from(e: ParseError) -> Self {
+        NodeError::new(e.code.as_str(), format!("Parse Error: {}", e.reason))
+    }
+}
+
 /// llhttp's error codes, as Node exposes them (`HPE_` + the llhttp name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ParseErrorCode {

@@ -19,6 +19,7 @@
 //! | [`client`] | `_http_client` | one client request on its socket: serialization in, response and events out |
 //! | [`request_options`] | `_http_client` (constructor) | `http.request`'s URL and options, validated and normalized |
 //! | [`agent`] | `_http_agent` | the connection pool: per-origin limits, free sockets, queued requests |
+//! | [`socket`] | `net.Socket` | a socket handed to the app (upgrade, CONNECT): data, half-close, backpressure |
 
 pub mod agent;
 pub mod client;
@@ -32,4 +33,5 @@ pub mod outgoing;
 pub mod parse;
 pub mod request_options;
 pub mod server;
+pub mod socket;
 pub mod status_codes;

@@ -483,6 +483,9 @@ pub struct OutgoingMessage {
     /// `_headerSent`: the head went to `output`.
     header_sent: bool,
     finished: bool,
+    /// Node's `_expect_continue && !_sent100`: the request expects `100
+    /// Continue` and the app (a `checkContinue` listener) has not sent it.
+    awaiting_continue: bool,
     output: Vec<u8>,
 }
 
@@ -512,6 +515,7 @@ impl OutgoingMessage {
             header: None,
             header_sent: false,
             finished: false,
+            awaiting_continue: false,
             output: Vec::new(),
         }
     }
@@ -720,6 +724,12 @@ impl OutgoingMessage {
                 "ERR_INVALID_CHAR",
                 "Invalid character in statusMessage",
             ));
+        }
+        // Node: "Don't keep alive connections where the client expects 100
+        // Continue but we sent a final status; they may put extra bytes on
+        // the wire."
+        if self.awaiting_continue {
+            self.should_keep_alive = false;
         }
         // RFC 9110 §15.2, §15.3.5, §15.4.5: 1xx, 204 and 304 end at the head.
         if code == 204 || code == 304 || (100..=199).contains(&code) {
@@ -1019,6 +1029,19 @@ impl OutgoingMessage {
     pub fn write_continue(&mut self) {
         self.output
             .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+        self.awaiting_continue = false;
+    }
+
+    /// `res.writeProcessing()`: an interim `102 Processing`, queued in order.
+    pub fn write_processing(&mut self) {
+        self.output
+            .extend_from_slice(b"HTTP/1.1 102 Processing\r\n\r\n");
+    }
+
+    /// The request expects `100 Continue` and a `checkContinue` listener
+    /// decides (Node's `res._expect_continue = true`).
+    pub fn set_expect_continue(&mut self) {
+        self.awaiting_continue = true;
     }
 
     /// `res.addTrailers(headers)`: replaces earlier trailers; they are sent

@@ -9,6 +9,7 @@
 //! Each test quotes what v20 printed, as `req:`/`res:` events.
 
 use nodehttp_core::client::{ClientEvent, ClientRequest, SocketFate};
+use nodehttp_core::common::latin1;
 use nodehttp_core::error::NodeError;
 use nodehttp_core::outgoing::{HeaderValue, OutgoingMessage, RequestContext};
 use nodehttp_core::parse::{ParserOptions, RequestKind};
@@ -78,6 +79,12 @@ fn label(event: &ClientEvent) -> String {
         ClientEvent::Continue => "req:continue".into(),
         ClientEvent::Information(head) => format!("req:information({})", head.status_code),
         ClientEvent::Response(head) => format!("req:response({})", head.status_code),
+        ClientEvent::Upgrade { head, rest } => {
+            format!("req:upgrade({}, head={:?})", head.status_code, latin1(rest))
+        }
+        ClientEvent::Connect { head, rest } => {
+            format!("req:connect({}, head={:?})", head.status_code, latin1(rest))
+        }
         ClientEvent::Data(data) => format!("res:data({})", data.len()),
         ClientEvent::End { .. } => "res:end".into(),
         ClientEvent::Aborted => "res:aborted".into(),
@@ -710,4 +717,206 @@ fn expect_header_sends_the_head_before_end() {
     req.handle_input(HELLO, 3);
     assert_eq!(events(&mut req), cat(&[&["req:finish"], &SUCCESS[2..]]));
     assert_eq!(req.socket_fate(), Some(SocketFate::Free));
+}
+
+// Upgrade and CONNECT, as `/tmp/k2/client_up.js` recorded v20 (a raw server
+// answering `http.request`; the listener logs `head`, then reads the response).
+
+const UPGRADE_101: &[u8] =
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: ws\r\nConnection: Upgrade\r\n\r\n";
+
+/// A request asking to upgrade, connected and sent, with or without an
+/// `'upgrade'` listener.
+fn upgrade_request(keep_alive: bool, listener: bool) -> ClientRequest {
+    let mut req = request_with(
+        "GET",
+        keep_alive,
+        &[("Connection", "Upgrade"), ("Upgrade", "ws")],
+    );
+    req.set_upgrade_listener(listener);
+    connect(&mut req, 0);
+    end(&mut req, 0);
+    req
+}
+
+/// A CONNECT request, connected and sent, with the given listeners.
+fn connect_request(connect_listener: bool, upgrade_listener: bool) -> ClientRequest {
+    let mut req = request_with("CONNECT", false, &[]);
+    req.set_connect_listener(connect_listener);
+    req.set_upgrade_listener(upgrade_listener);
+    connect(&mut req, 0);
+    end(&mut req, 0);
+    req
+}
+
+/// What follows the hand-off: the request closes, then the bodiless
+/// response ends and closes (v20, a response the app reads).
+const HANDED_OFF: &[&str] = &["req:close", "res:end", "res:close"];
+
+/// The socket left HTTP: nothing more is read, written or timed for it.
+fn assert_detached(req: &mut ClientRequest) {
+    assert_eq!(req.socket_fate(), Some(SocketFate::Detach));
+    assert!(req.is_closed());
+    assert!(!req.wants_read());
+    assert!(req.output().is_empty());
+    req.set_timeout(10, 1);
+    assert_eq!(req.poll_timeout(), None);
+    // Later bytes belong to the app's socket, not to the request.
+    req.handle_input(b"HTTP/1.1 200 OK\r\n\r\n", 2);
+    req.handle_eof();
+    req.handle_error(NodeError::new("ECONNRESET", "read ECONNRESET"));
+    assert_eq!(events(req), Vec::<String>::new());
+}
+
+// v20: req:socket req:finish req:upgrade(101, head="abc") req:close res:end
+// res:close, then the socket's own data/end/finish/close
+#[test]
+fn upgrade_with_a_listener_hands_the_socket_over() {
+    for keep_alive in [false, true] {
+        let mut req = upgrade_request(keep_alive, true);
+        let mut input = UPGRADE_101.to_vec();
+        input.extend_from_slice(b"abc");
+        req.handle_input(&input, 1);
+        let expected = cat(&[
+            &["req:socket", "req:finish", "req:upgrade(101, head=\"abc\")"],
+            HANDED_OFF,
+        ]);
+        assert_eq!(events(&mut req), expected, "keep_alive {keep_alive}");
+        // v20 with a keep-alive Agent: `agent.sockets` and `freeSockets`
+        // are both empty after the upgrade (`agentRemove`).
+        assert_detached(&mut req);
+    }
+}
+
+// v20: req:socket req:finish req:close (the socket is destroyed; no response
+// event, no error)
+#[test]
+fn upgrade_without_a_listener_closes_the_request() {
+    let mut req = upgrade_request(true, false);
+    let mut input = UPGRADE_101.to_vec();
+    input.extend_from_slice(b"abc");
+    req.handle_input(&input, 1);
+    assert_eq!(events(&mut req), ["req:socket", "req:finish", "req:close"]);
+    assert_eq!(req.socket_fate(), Some(SocketFate::Destroy));
+    assert!(!req.wants_read());
+}
+
+// v20: req:socket req:finish req:continue req:information
+// req:upgrade(101, head="zz") req:close res:end res:close
+#[test]
+fn interim_responses_before_the_upgrade() {
+    let mut req = upgrade_request(false, true);
+    let mut input = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
+    input.extend_from_slice(UPGRADE_101);
+    input.extend_from_slice(b"zz");
+    req.handle_input(&input, 1);
+    let expected = cat(&[
+        &[
+            "req:socket",
+            "req:finish",
+            "req:continue",
+            "req:information(100)",
+            "req:upgrade(101, head=\"zz\")",
+        ],
+        HANDED_OFF,
+    ]);
+    assert_eq!(events(&mut req), expected);
+    assert_detached(&mut req);
+}
+
+// v20 (head split at byte 20, then the rest and "q"): req:upgrade(101, head="q")
+#[test]
+fn every_split_of_the_upgrade_gives_the_same_head() {
+    let mut input = UPGRADE_101.to_vec();
+    input.extend_from_slice(b"q");
+    for cut in 1..UPGRADE_101.len() {
+        let mut req = upgrade_request(false, true);
+        req.handle_input(&input[..cut], 1);
+        req.handle_input(&input[cut..], 2);
+        let expected = cat(&[
+            &["req:socket", "req:finish", "req:upgrade(101, head=\"q\")"],
+            HANDED_OFF,
+        ]);
+        assert_eq!(events(&mut req), expected, "cut at {cut}");
+        assert_eq!(req.socket_fate(), Some(SocketFate::Detach));
+    }
+}
+
+// v20: req:socket req:finish req:response(200) (an `'upgrade'` listener
+// changes nothing when the server does not switch)
+#[test]
+fn upgrade_listener_with_an_ordinary_response() {
+    let mut req = upgrade_request(true, true);
+    req.handle_input(HELLO, 1);
+    assert_eq!(events(&mut req), SUCCESS);
+    assert_eq!(req.socket_fate(), Some(SocketFate::Free));
+}
+
+// v20: req:socket req:finish req:connect(200, head="xyz") req:close res:end
+// res:close
+#[test]
+fn connect_with_a_listener_hands_the_socket_over() {
+    let mut req = connect_request(true, false);
+    req.handle_input(b"HTTP/1.1 200 Connection Established\r\n\r\nxyz", 1);
+    let expected = cat(&[
+        &["req:socket", "req:finish", "req:connect(200, head=\"xyz\")"],
+        HANDED_OFF,
+    ]);
+    assert_eq!(events(&mut req), expected);
+    assert_detached(&mut req);
+}
+
+// v20: req:connect(407, head="abc") — Node looks at no status for CONNECT:
+// a refusal's body is the tunnel's first bytes, and a 100 is the answer.
+#[test]
+fn any_answer_to_connect_is_the_tunnel() {
+    let mut req = connect_request(true, false);
+    req.handle_input(
+        b"HTTP/1.1 407 Proxy Auth\r\nContent-Length: 3\r\n\r\nabc",
+        1,
+    );
+    let expected = cat(&[
+        &["req:socket", "req:finish", "req:connect(407, head=\"abc\")"],
+        HANDED_OFF,
+    ]);
+    assert_eq!(events(&mut req), expected);
+    assert_detached(&mut req);
+
+    // v20: req:connect(100, head="") and the final head reaches the socket.
+    let mut req = connect_request(true, false);
+    req.handle_input(b"HTTP/1.1 100 Continue\r\n\r\n", 1);
+    let expected = cat(&[
+        &["req:socket", "req:finish", "req:connect(100, head=\"\")"],
+        HANDED_OFF,
+    ]);
+    assert_eq!(events(&mut req), expected);
+    assert_eq!(req.socket_fate(), Some(SocketFate::Detach));
+}
+
+// v20: req:socket req:finish req:close; an `'upgrade'` listener does not
+// count for CONNECT (Node picks the event by the method)
+#[test]
+fn connect_without_a_listener_closes_the_request() {
+    for upgrade_listener in [false, true] {
+        let mut req = connect_request(false, upgrade_listener);
+        req.handle_input(b"HTTP/1.1 200 OK\r\n\r\nxyz", 1);
+        assert_eq!(events(&mut req), ["req:socket", "req:finish", "req:close"]);
+        assert_eq!(req.socket_fate(), Some(SocketFate::Destroy));
+    }
+}
+
+// A `'connect'` listener does not make a 101 to another method a tunnel.
+#[test]
+fn connect_listener_does_not_take_an_upgrade() {
+    let mut req = request_with(
+        "GET",
+        false,
+        &[("Connection", "Upgrade"), ("Upgrade", "ws")],
+    );
+    req.set_connect_listener(true);
+    connect(&mut req, 0);
+    end(&mut req, 0);
+    req.handle_input(UPGRADE_101, 1);
+    assert_eq!(events(&mut req), ["req:socket", "req:finish", "req:close"]);
+    assert_eq!(req.socket_fate(), Some(SocketFate::Destroy));
 }

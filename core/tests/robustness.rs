@@ -99,7 +99,10 @@ impl Transcript {
             ConnEvent::Finish { id } => format!("finish{id}"),
             ConnEvent::ResponseClose { id, .. } => format!("resclose{id}"),
             ConnEvent::Drain { id } => format!("drain{id}"),
-            ConnEvent::ClientError { error } => format!("clientError {error}"),
+            // `bytes_parsed` / `raw_packet` depend on how the input was split.
+            ConnEvent::ClientError { error, .. } => format!("clientError {error}"),
+            // Only with listeners, which these tests do not have.
+            other => format!("{other:?}"),
         };
         self.events.push(line);
     }
@@ -156,6 +159,7 @@ impl Ledger {
             | ConnEvent::Finish { id }
             | ConnEvent::ResponseClose { id, .. }
             | ConnEvent::Drain { id } => *id,
+            other => return Err(format!("{other:?} without a listener")),
         };
         let Some(life) = self.requests.get_mut(&id) else {
             return Err(format!("event for unknown request {id}: {event:?}"));
@@ -173,7 +177,8 @@ impl Ledger {
             }
             ConnEvent::ResponseClose { .. } => !std::mem::replace(&mut life.res_closed, true),
             ConnEvent::Drain { .. } => !life.res_closed,
-            ConnEvent::Request { .. } | ConnEvent::ClientError { .. } => true,
+            // Request and clientError; the rest was refused above.
+            _ => true,
         };
         if ok {
             Ok(())
@@ -1025,7 +1030,7 @@ const MIB: usize = 1024 * 1024;
 /// Feed `prefix`, then `filler` repeated, 1 KiB at a time, up to 10 MiB or a
 /// deadline; returns how many bytes went in before the connection stopped
 /// reading, and the client errors seen.
-fn flood(config: ServerConfig, prefix: &[u8], filler: &[u8]) -> (usize, Vec<ParseErrorCode>) {
+fn flood(config: ServerConfig, prefix: &[u8], filler: &[u8]) -> (usize, Vec<&'static str>) {
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut c = ServerConnection::new(config, 0);
     let mut errors = Vec::new();
@@ -1039,7 +1044,7 @@ fn flood(config: ServerConfig, prefix: &[u8], filler: &[u8]) -> (usize, Vec<Pars
         fed += piece.len();
         piece.clear();
         while let Some(event) = c.poll_event() {
-            if let ConnEvent::ClientError { error } = event {
+            if let ConnEvent::ClientError { error, .. } = event {
                 errors.push(error.code);
             }
         }
@@ -1073,14 +1078,14 @@ fn a_head_that_never_ends_gets_431_before_twice_the_limit() {
     for config in [strict(), insecure()] {
         for (shape, prefix, filler, counted) in shapes {
             let (fed, errors) = flood(config, prefix, filler);
-            assert_eq!(errors, [ParseErrorCode::HeaderOverflow], "{shape}");
+            assert_eq!(errors, [ParseErrorCode::HeaderOverflow.as_str()], "{shape}");
             let bound = 2 * limit * filler.len() / counted;
             assert!(fed < bound, "{shape}: 431 only after {fed} bytes");
         }
     }
     // Obs-fold continues one value forever (lenient parser only).
     let (fed, errors) = flood(insecure(), b"GET / HTTP/1.1\r\nX: a\r\n", b" folded\r\n");
-    assert_eq!(errors, [ParseErrorCode::HeaderOverflow]);
+    assert_eq!(errors, [ParseErrorCode::HeaderOverflow.as_str()]);
     assert!(fed < 2 * limit * 2, "obs-fold: 431 only after {fed} bytes");
 }
 
@@ -1088,7 +1093,7 @@ fn a_head_that_never_ends_gets_431_before_twice_the_limit() {
 fn chunk_extensions_that_never_end_are_refused() {
     let prefix = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;a=";
     let (fed, errors) = flood(strict(), prefix, b"x");
-    assert_eq!(errors, [ParseErrorCode::ChunkExtensionsOverflow]);
+    assert_eq!(errors, [ParseErrorCode::ChunkExtensionsOverflow.as_str()]);
     assert!(fed < 2 * 16 * 1024, "refused only after {fed} bytes");
 }
 
