@@ -27,7 +27,9 @@ mod bindings {
     });
 }
 
+use bindings::exports::nodehttp::http::net as wit_net;
 use bindings::exports::nodehttp::http::{client, events, incoming, server, types};
+use nodehttp_core::parse::ParserOptions;
 use nodehttp_core::{methods::METHODS, status_codes::STATUS_CODES};
 
 struct Component;
@@ -42,6 +44,18 @@ impl types::Guest for Component {
 
     fn methods() -> Vec<String> {
         METHODS.iter().map(|m| m.to_string()).collect()
+    }
+
+    fn max_header_size() -> u32 {
+        ParserOptions::default().max_header_size as u32
+    }
+}
+
+impl wit_net::Guest for Component {
+    type Socket = api::net::Socket;
+
+    fn connect(port: u16, host: String) -> wit_net::Socket {
+        wit_net::Socket::new(api::net::connect(port, host))
     }
 }
 

@@ -230,6 +230,11 @@ impl Stream {
         }
     }
 
+    /// Send FIN and keep reading: a raw socket's `end()` (half-close).
+    pub fn shutdown_send(&self) {
+        let _ = self.socket.shutdown(ShutdownType::Send);
+    }
+
     /// Send FIN: Node's `socket.end()` once everything is written.
     pub fn shutdown(&self) {
         let _ = self.socket.shutdown(ShutdownType::Both);

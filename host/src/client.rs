@@ -98,6 +98,14 @@ impl ClientRequest {
         writable_finished() -> bool = call_writable_finished();
         /// `request.socket`: the socket's addresses, once connected.
         socket() -> Option<SocketInfo> = call_socket();
+        /// `req.on('upgrade')` (`true`) or no listener (`false`, the
+        /// default): with a listener, a `101` answer comes as an
+        /// `Event::Upgrade` with the socket; without, the socket is
+        /// destroyed and the request closes.
+        listen_upgrade(listening: bool) -> () = call_listen_upgrade(listening);
+        /// `req.on('connect')`: the same for the answer to a `CONNECT`
+        /// request (`Event::Connect`).
+        listen_connect(listening: bool) -> () = call_listen_connect(listening);
     }
 
     /// Releases the handle now rather than at the poll after

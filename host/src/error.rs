@@ -18,7 +18,7 @@ pub enum Error {
     /// `close` event was delivered and a later `poll` released it.
     Disposed {
         /// `"server"`, `"request"`, `"response"`, `"client request"`,
-        /// `"client response"` or `"agent"`.
+        /// `"client response"`, `"agent"` or `"socket"`.
         kind: &'static str,
         /// The object's `id`.
         id: u32,

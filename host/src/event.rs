@@ -5,16 +5,25 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::bindings::wit_events;
 use crate::node::Handle;
-use crate::{Header, IncomingMessage, NodeError, NodeHttp, ServerResponse, SocketInfo};
+use crate::{
+    Error, Header, IncomingMessage, NodeError, NodeHttp, ServerResponse, Socket, SocketInfo,
+};
 
 /// One of Node's events, in the order Node emits them. Each names its emitter
-/// by id: a [`crate::Server`], an [`IncomingMessage`], a [`ServerResponse`]
-/// or a [`crate::ClientRequest`] (whose response shares its id).
+/// by id: a [`crate::Server`], an [`IncomingMessage`], a [`ServerResponse`],
+/// a [`crate::ClientRequest`] (whose response shares its id) or a
+/// [`Socket`].
 ///
 /// The server's events keep their short names (`Data`, `Finish`, ...). A
 /// client event whose Node name the server half already uses is named after
 /// its emitter: `ClientRequest…` for `http.ClientRequest`, `ClientResponse…`
-/// for the client's response (`res` of `req.on('response')`).
+/// for the client's response (`res` of `req.on('response')`); a raw socket's
+/// are `Socket…`.
+///
+/// The server events that Node only emits to a listener (`CheckContinue`,
+/// `CheckExpectation`, `Upgrade`, `Connect`, `ServerTimeout`, and
+/// `ClientError` with its socket) come only when [`crate::ServerListeners`]
+/// says so; otherwise the component does Node's default.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// `server.on('listening')`.
@@ -27,13 +36,69 @@ pub enum Event {
         request: IncomingMessage,
         response: ServerResponse,
     },
-    /// `server.on('clientError', err, socket)`, after Node's default handling
-    /// (a 400/431 written where possible, the socket destroyed).
+    /// `server.on('checkContinue', (req, res))`: a request with `Expect:
+    /// 100-continue`, with [`crate::ServerListeners::check_continue`] set.
+    /// No `Request` follows and no `100 Continue` was sent: call
+    /// [`ServerResponse::write_continue`] to have the body sent, or answer
+    /// at once.
+    CheckContinue {
+        server: u32,
+        request: IncomingMessage,
+        response: ServerResponse,
+    },
+    /// `server.on('checkExpectation', (req, res))`: any other `Expect`, with
+    /// [`crate::ServerListeners::check_expectation`] set (else Node answers
+    /// 417 itself). No `Request` follows.
+    CheckExpectation {
+        server: u32,
+        request: IncomingMessage,
+        response: ServerResponse,
+    },
+    /// `server.on('clientError', err, socket)`: the connection sent bytes
+    /// that do not parse, or went away mid-request. Without
+    /// [`crate::ServerListeners::client_error`], Node's default handling has
+    /// already happened (a 400/431 written where possible, the socket
+    /// destroyed) and `socket` is `None`; with it, `socket` is the
+    /// listener's to answer on and end or destroy.
     ClientError {
         server: u32,
-        socket: u32,
+        /// The connection's id ([`SocketInfo::id`], as in `Connection`).
+        connection: u32,
         error: NodeError,
+        /// `err.bytesParsed`: bytes of the packet parsed before the error.
+        bytes_parsed: u64,
+        /// `err.rawPacket`: the packet being parsed.
+        raw_packet: Vec<u8>,
+        socket: Option<Socket>,
     },
+    /// `'upgrade'` (request, socket, head) on a server with
+    /// [`crate::ServerListeners::upgrade`] (`server` is `Some`, `message` the
+    /// request), or (response, socket, head) on a client request that
+    /// listens ([`crate::ClientRequest::listen_upgrade`]; `server` is
+    /// `None`, `message` the response, whose id is the request's). `head`:
+    /// the first bytes of the new protocol, already read. The socket is the
+    /// embedder's from now on; the message goes with it.
+    Upgrade {
+        server: Option<u32>,
+        message: IncomingMessage,
+        socket: Socket,
+        head: Vec<u8>,
+    },
+    /// `'connect'` (request, socket, head) on a server with
+    /// [`crate::ServerListeners::connect`], or (response, socket, head) on a
+    /// client `CONNECT` request that listens
+    /// ([`crate::ClientRequest::listen_connect`]); fields as `Upgrade`. A
+    /// server's request has the tunnel's `host:port` as its url.
+    Connect {
+        server: Option<u32>,
+        message: IncomingMessage,
+        socket: Socket,
+        head: Vec<u8>,
+    },
+    /// `server.on('timeout', socket)`: a connection was idle for the
+    /// server's timeout, with [`crate::ServerListeners::timeout`] set. The
+    /// socket stays open.
+    ServerTimeout { server: u32, connection: u32 },
     /// `server.on('close')`: the server stopped and every connection closed.
     ServerClose { server: u32 },
     /// `server.on('error', err)`: an accept failure.
@@ -52,6 +117,16 @@ pub enum Event {
     ResponseClose { response: u32 },
     /// `res.on('drain')`: the response's buffer fell below its high-water mark.
     Drain { response: u32 },
+    /// `req.on('timeout')` on a server's request that listens
+    /// ([`IncomingMessage::set_timeout`] with a listener): its socket was
+    /// idle for the timeout while the request was incomplete.
+    RequestTimeout { request: u32 },
+    /// `res.on('timeout')` on a response that listens
+    /// ([`ServerResponse::set_timeout`] with a listener).
+    ResponseTimeout { response: u32 },
+    /// The callback of [`ServerResponse::write_with_callback`]: the chunk of
+    /// that `ticket` was handed to the socket.
+    WriteCallback { response: u32, ticket: u64 },
 
     /// `req.on('socket', socket)`: a socket, new or pooled, was assigned.
     Socket { request: u32 },
@@ -89,6 +164,24 @@ pub enum Event {
     /// `res.on('close')` on the client's response. Its handle is released by
     /// the next poll.
     ClientResponseClose { response: u32 },
+
+    /// `socket.on('connect')`: a socket from [`NodeHttp::net_connect`]
+    /// connected.
+    SocketConnect { socket: u32 },
+    /// `socket.on('data', chunk)`.
+    SocketData { socket: u32, chunk: Vec<u8> },
+    /// `socket.on('end')`: the peer sent FIN.
+    SocketEnd { socket: u32 },
+    /// `socket.on('drain')`: the socket's buffer emptied after a `write`
+    /// returned `false`.
+    SocketDrain { socket: u32 },
+    /// `socket.on('timeout')`: idle for [`Socket::set_timeout`]'s time.
+    SocketTimeout { socket: u32 },
+    /// `socket.on('error', err)`.
+    SocketError { socket: u32, error: NodeError },
+    /// `socket.on('close', hadError)`: the socket's last event. Its handle
+    /// is released by the next poll.
+    SocketClose { socket: u32, had_error: bool },
 }
 
 /// The `info` of `req.on('information', info)`: a 1xx interim response.
@@ -191,26 +284,68 @@ impl NodeHttp {
     /// Turns a WIT event into ours: registers the resources an event hands
     /// over, routes the events both roles share by the role of their id, and
     /// schedules release of the handles whose `close` it reports.
-    pub(crate) fn adopt(&mut self, event: wit_events::Event) -> Event {
+    pub(crate) async fn adopt(&mut self, event: wit_events::Event) -> Result<Event, Error> {
         use wit_events::Event as Wit;
-        match event {
+        Ok(match event {
             Wit::Listening(server) => Event::Listening { server },
             Wit::Connection((server, socket)) => Event::Connection { server, socket },
-            Wit::Request(request) => {
-                let id = request.id;
-                self.register(Handle::Request(id), request.request);
-                self.register(Handle::Response(id), request.response);
+            Wit::Request(e) => {
+                let (server, request, response) = self.adopt_pair(e);
                 Event::Request {
-                    server: request.server,
-                    request: IncomingMessage::new(Handle::Request(id)),
-                    response: ServerResponse::new(id),
+                    server,
+                    request,
+                    response,
                 }
             }
-            Wit::ClientError(e) => Event::ClientError {
-                server: e.server,
-                socket: e.socket,
-                error: e.error,
-            },
+            Wit::CheckContinue(e) => {
+                let (server, request, response) = self.adopt_pair(e);
+                Event::CheckContinue {
+                    server,
+                    request,
+                    response,
+                }
+            }
+            Wit::CheckExpectation(e) => {
+                let (server, request, response) = self.adopt_pair(e);
+                Event::CheckExpectation {
+                    server,
+                    request,
+                    response,
+                }
+            }
+            Wit::ClientError(e) => {
+                let socket = match e.socket {
+                    Some(resource) => Some(self.adopt_socket(resource).await?),
+                    None => None,
+                };
+                Event::ClientError {
+                    server: e.server,
+                    connection: e.connection,
+                    error: e.error,
+                    bytes_parsed: e.bytes_parsed,
+                    raw_packet: e.raw_packet,
+                    socket,
+                }
+            }
+            Wit::Upgrade(e) => {
+                let (server, message, socket, head) = self.adopt_upgrade(e).await?;
+                Event::Upgrade {
+                    server,
+                    message,
+                    socket,
+                    head,
+                }
+            }
+            Wit::Connect(e) => {
+                let (server, message, socket, head) = self.adopt_upgrade(e).await?;
+                Event::Connect {
+                    server,
+                    message,
+                    socket,
+                    head,
+                }
+            }
+            Wit::ServerTimeout((server, connection)) => Event::ServerTimeout { server, connection },
             Wit::ServerClose(server) => Event::ServerClose { server },
             Wit::ServerError((server, error)) => Event::ServerError { server, error },
             Wit::Data((id, chunk)) if self.clients.contains(id) => Event::ClientResponseData {
@@ -250,6 +385,10 @@ impl NodeHttp {
                 Event::ClientRequestDrain { request: id }
             }
             Wit::Drain(response) => Event::Drain { response },
+            Wit::Timeout(id) if self.clients.contains(id) => Event::Timeout { request: id },
+            Wit::Timeout(request) => Event::RequestTimeout { request },
+            Wit::ResponseTimeout(response) => Event::ResponseTimeout { response },
+            Wit::WriteCallback((response, ticket)) => Event::WriteCallback { response, ticket },
             Wit::Socket(request) => Event::Socket { request },
             Wit::Continue(request) => Event::Continue { request },
             Wit::Information(info) => Event::Information {
@@ -266,15 +405,179 @@ impl NodeHttp {
                 }
             }
             Wit::Abort(request) => Event::Abort { request },
-            Wit::Timeout(request) => Event::Timeout { request },
             Wit::RequestError((request, error)) => Event::ClientRequestError { request, error },
+            Wit::SocketConnect(socket) => Event::SocketConnect { socket },
+            Wit::SocketData((socket, chunk)) => Event::SocketData { socket, chunk },
+            Wit::SocketEnd(socket) => Event::SocketEnd { socket },
+            Wit::SocketDrain(socket) => Event::SocketDrain { socket },
+            Wit::SocketTimeout(socket) => Event::SocketTimeout { socket },
+            Wit::SocketError((socket, error)) => Event::SocketError { socket, error },
+            Wit::SocketClose((socket, had_error)) => {
+                self.closed.push(Handle::Socket(socket));
+                self.closed.extend(self.upgraded.remove(&socket));
+                Event::SocketClose { socket, had_error }
+            }
+        })
+    }
+
+    /// Registers the request and response of a `request`-shaped event.
+    fn adopt_pair(
+        &mut self,
+        event: wit_events::RequestEvent,
+    ) -> (u32, IncomingMessage, ServerResponse) {
+        let id = event.id;
+        self.register(Handle::Request(id), event.request);
+        self.register(Handle::Response(id), event.response);
+        (
+            event.server,
+            IncomingMessage::new(Handle::Request(id)),
+            ServerResponse::new(id),
+        )
+    }
+
+    /// Registers the message and socket of an `upgrade`/`connect` event. A
+    /// client's response closes as HTTP (its `end` and `close` follow); a
+    /// server's request does not, so it is released with its socket.
+    async fn adopt_upgrade(
+        &mut self,
+        event: wit_events::UpgradeEvent,
+    ) -> Result<(Option<u32>, IncomingMessage, Socket, Vec<u8>), Error> {
+        let id = event.id;
+        let handle = match event.server {
+            Some(_) => Handle::Request(id),
+            None => {
+                self.clients.respond(id);
+                Handle::ClientResponse(id)
+            }
+        };
+        self.register(handle, event.message);
+        let socket = self.adopt_socket(event.socket).await?;
+        if event.server.is_some() {
+            self.upgraded.insert(socket.id(), handle);
         }
+        Ok((
+            event.server,
+            IncomingMessage::new(handle),
+            socket,
+            event.head,
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use super::*;
+    use crate::{Config, HeaderValue, RequestOptions, ServerListeners, ServerOptions};
+
+    /// Polls until `done` accepts an event (at most 5 s); returns every event
+    /// up to and including it (the rest of that poll's are dropped).
+    async fn until(node: &mut NodeHttp, done: impl Fn(&Event) -> bool) -> Vec<Event> {
+        let give_up = Instant::now() + Duration::from_secs(5);
+        let mut seen = Vec::new();
+        while Instant::now() < give_up {
+            for event in node.poll(Duration::from_millis(50)).await.unwrap() {
+                let finished = done(&event);
+                seen.push(event);
+                if finished {
+                    return seen;
+                }
+            }
+        }
+        panic!("timed out after {seen:?}");
+    }
+
+    /// An upgrade with listeners on both sides, client and server in one
+    /// instance: the server's `upgrade` hands it the socket (the request
+    /// as message), the client's its own (the 101 response as message,
+    /// with the bytes after the 101's head as `head`); bytes then flow both
+    /// ways, and every handle goes once its socket closed.
+    #[tokio::test]
+    async fn upgrade_hands_over_sockets_on_both_sides() {
+        let mut node = NodeHttp::new(Config::default()).await.unwrap();
+        let options = ServerOptions {
+            listeners: ServerListeners {
+                upgrade: true,
+                ..ServerListeners::default()
+            },
+            ..ServerOptions::default()
+        };
+        let server = node.create_server(options).await.unwrap();
+        server.listen(&mut node, 0, "127.0.0.1").await.unwrap();
+        let port = server.address(&mut node).await.unwrap().unwrap().port;
+        let text = |name: &str, value: &str| Header {
+            name: name.into(),
+            value: HeaderValue::Text(value.into()),
+        };
+        let options = RequestOptions {
+            port: Some(port),
+            host: Some("127.0.0.1".into()),
+            headers: vec![text("Connection", "Upgrade"), text("Upgrade", "echo")],
+            ..RequestOptions::default()
+        };
+        let req = node.request(None, options).await.unwrap();
+        req.listen_upgrade(&mut node, true).await.unwrap();
+        req.end(&mut node, None).await.unwrap();
+
+        let events = until(&mut node, |e| matches!(e, Event::Upgrade { .. })).await;
+        let Some(Event::Upgrade {
+            server: Some(s),
+            message: request,
+            socket: theirs,
+            head,
+        }) = events.last().cloned()
+        else {
+            panic!("{events:?}");
+        };
+        assert_eq!(s, server.id());
+        assert!(head.is_empty());
+        assert_eq!(request.url(&mut node).await.unwrap().as_deref(), Some("/"));
+        let answer =
+            b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nhi";
+        theirs.write(&mut node, answer).await.unwrap();
+
+        let events = until(&mut node, |e| matches!(e, Event::Upgrade { .. })).await;
+        let Some(Event::Upgrade {
+            server: None,
+            message: response,
+            socket: ours,
+            head,
+        }) = events.last().cloned()
+        else {
+            panic!("{events:?}");
+        };
+        assert_eq!(response.id(), req.id());
+        assert_eq!(response.status_code(&mut node).await.unwrap(), Some(101));
+        assert_eq!(head, b"hi");
+        ours.end(&mut node, Some(b"yo")).await.unwrap();
+
+        let events = until(&mut node, |e| matches!(e, Event::SocketEnd { .. })).await;
+        assert!(
+            events.contains(&Event::SocketData {
+                socket: theirs.id(),
+                chunk: b"yo".to_vec()
+            }),
+            "{events:?}"
+        );
+        // Half-open: the server's socket still writes after the client's FIN.
+        theirs.end(&mut node, None).await.unwrap();
+        let closes = std::cell::Cell::new(0);
+        until(&mut node, |e| {
+            closes.set(closes.get() + usize::from(matches!(e, Event::SocketClose { .. })));
+            closes.get() == 2
+        })
+        .await;
+        node.poll(Duration::ZERO).await.unwrap();
+        for gone in [
+            request.url(&mut node).await.map(drop),
+            response.status_code(&mut node).await.map(drop),
+            theirs.writable(&mut node).await.map(drop),
+            ours.writable(&mut node).await.map(drop),
+        ] {
+            assert!(matches!(gone, Err(Error::Disposed { .. })), "{gone:?}");
+        }
+    }
 
     #[test]
     fn a_pair_lasts_until_both_halves_closed() {

@@ -72,6 +72,11 @@ impl IncomingMessage {
         /// `message.destroy([error])`: destroy the connection. On a client's
         /// response before its end, the response gets `aborted`.
         destroy(error: Option<NodeError>) -> () = call_destroy(error.as_ref());
+        /// `message.setTimeout(msecs[, callback])`: the socket's timeout.
+        /// `listener` is whether a callback was given: on a server's
+        /// request, `Event::RequestTimeout` then comes while the request is
+        /// incomplete, and the socket stays open.
+        set_timeout(msecs: u32, listener: bool) -> () = call_set_timeout(msecs, listener);
     }
 
     /// Releases the handle now rather than at the poll after its `close`

@@ -29,8 +29,9 @@
 //! | `node` | [`NodeHttp`]: one component instance; every call into it |
 //! | `server`, `incoming`, `response` | the server's handles: [`Server`], [`IncomingMessage`], [`ServerResponse`] |
 //! | `client`, `request_options`, `agent` | the client's: [`ClientRequest`] (and its response, an [`IncomingMessage`]), [`RequestOptions`], [`Agent`] |
+//! | `socket` | [`Socket`]: `net.Socket`, handed over or from [`NodeHttp::net_connect`] |
 //! | `event`, `listener` | [`Event`]; [`RequestListener`] and [`NodeHttp::serve`] |
-//! | [`echo`], [`hello`] | the applications `nodehttp serve` runs |
+//! | [`echo`], [`hello`], [`proxy`] | the applications `nodehttp serve` runs |
 //! | [`fetch`] | what `nodehttp request` runs |
 //! | [`json`] | `JSON.stringify`'s output, for [`echo`] and [`fetch`] |
 
@@ -49,9 +50,11 @@ pub mod json;
 mod listener;
 mod node;
 pub mod policy;
+pub mod proxy;
 mod request_options;
 mod response;
 mod server;
+mod socket;
 
 pub use agent::{Agent, AgentOptions, Scheduling};
 pub use bindings::wit_types::{Header, HeaderValue, SocketAddress, SocketInfo};
@@ -65,4 +68,5 @@ pub use node::NodeHttp;
 pub use policy::{AddressPolicy, IpNetwork};
 pub use request_options::{AgentChoice, RequestOptions};
 pub use response::ServerResponse;
-pub use server::{Server, ServerOptions};
+pub use server::{Server, ServerListeners, ServerOptions};
+pub use socket::Socket;

@@ -7,7 +7,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use crate::{
-    Error, Event, IncomingMessage, NodeError, NodeHttp, Server, ServerResponse, SocketInfo,
+    Error, Event, IncomingMessage, NodeError, NodeHttp, Server, ServerResponse, Socket, SocketInfo,
 };
 
 /// How long one `poll` of the serve loop may wait: the most a shutdown request
@@ -19,13 +19,23 @@ const SERVE_POLL: Duration = Duration::from_millis(100);
 /// shutdown before it returns anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
-/// The listeners of Node's `request`, `req` and `res` events, as methods.
-/// Every method defaults to doing nothing, as an event without a listener.
-/// Each gets the instance to call back into (e.g. `res.end(node, ..)`);
-/// an `Err` stops [`NodeHttp::serve`].
+/// The listeners of Node's `request`, `req` and `res` events, and of the raw
+/// sockets' events, as methods. Every method defaults to doing nothing, as
+/// an event without a listener, except those that hand over a socket: their
+/// default destroys it, since nobody else holds it. Each gets the instance
+/// to call back into (e.g. `res.end(node, ..)`); an `Err` stops
+/// [`NodeHttp::serve`].
 ///
 /// Request bodies arrive as [`RequestListener::data`] calls naming the
 /// request's id, as Node's `req.on('data')` does.
+///
+/// The events Node emits only to a listener (`checkContinue`,
+/// `checkExpectation`, `upgrade`, `connect`, `timeout`, `clientError` with
+/// its socket) reach these methods only when the server's
+/// [`crate::ServerListeners`] says so; otherwise the component does Node's
+/// default (an automatic `100 Continue` and a `request` event, a 417, ...).
+/// Implementing the method is not enough: set the listener too, and only
+/// for methods implemented.
 // The futures need not be `Send`: the component runs on the caller's task.
 #[allow(async_fn_in_trait)]
 pub trait RequestListener {
@@ -57,15 +67,93 @@ pub trait RequestListener {
         Ok(())
     }
 
-    /// `server.on('clientError', err, socket)`, after Node's default handling.
+    /// `server.on('checkContinue', (req, res))`, with
+    /// [`crate::ServerListeners::check_continue`] set: no `request` follows;
+    /// call `res.write_continue` to have the body sent, or answer at once.
+    async fn check_continue(
+        &mut self,
+        node: &mut NodeHttp,
+        req: IncomingMessage,
+        res: ServerResponse,
+    ) -> Result<(), Error> {
+        let _ = (node, req, res);
+        Ok(())
+    }
+
+    /// `server.on('checkExpectation', (req, res))`, with
+    /// [`crate::ServerListeners::check_expectation`] set: no `request`
+    /// follows.
+    async fn check_expectation(
+        &mut self,
+        node: &mut NodeHttp,
+        req: IncomingMessage,
+        res: ServerResponse,
+    ) -> Result<(), Error> {
+        let _ = (node, req, res);
+        Ok(())
+    }
+
+    /// `server.on('clientError', err, socket)`: `connection` is the
+    /// connection's id. Without [`crate::ServerListeners::client_error`] it
+    /// comes after Node's default handling and `socket` is `None`; with it,
+    /// the socket is the listener's to answer on and end. The default
+    /// destroys it. (`err.bytesParsed` and `err.rawPacket` are on
+    /// [`Event::ClientError`].)
     async fn client_error(
         &mut self,
         node: &mut NodeHttp,
         server: u32,
-        socket: u32,
+        connection: u32,
         error: NodeError,
+        socket: Option<Socket>,
     ) -> Result<(), Error> {
-        let _ = (node, server, socket, error);
+        let _ = (server, connection, error);
+        match socket {
+            Some(socket) => socket.destroy(node, None).await,
+            None => Ok(()),
+        }
+    }
+
+    /// `server.on('upgrade', (req, socket, head))`, with
+    /// [`crate::ServerListeners::upgrade`] set: the socket left HTTP and is
+    /// the listener's; `head` is what the client sent after the request's
+    /// head. The default destroys the socket.
+    async fn upgrade(
+        &mut self,
+        node: &mut NodeHttp,
+        req: IncomingMessage,
+        socket: Socket,
+        head: Vec<u8>,
+    ) -> Result<(), Error> {
+        let _ = (req, head);
+        socket.destroy(node, None).await
+    }
+
+    /// `server.on('connect', (req, socket, head))`, with
+    /// [`crate::ServerListeners::connect`] set: as [`Self::upgrade`], for a
+    /// `CONNECT` request (its url is the tunnel's `host:port`). The default
+    /// destroys the socket.
+    async fn connect(
+        &mut self,
+        node: &mut NodeHttp,
+        req: IncomingMessage,
+        socket: Socket,
+        head: Vec<u8>,
+    ) -> Result<(), Error> {
+        let _ = (req, head);
+        socket.destroy(node, None).await
+    }
+
+    /// `server.on('timeout', socket)`, with
+    /// [`crate::ServerListeners::timeout`] set: connection `connection` was
+    /// idle for the server's timeout; it stays open.
+    async fn server_timeout(
+        &mut self,
+        node: &mut NodeHttp,
+        server: u32,
+        connection: u32,
+    ) -> Result<(), Error> {
+        let _ = (node, server, connection);
         Ok(())
     }
 
@@ -127,6 +215,86 @@ pub trait RequestListener {
         let _ = (node, res);
         Ok(())
     }
+
+    /// `req.on('timeout')`, on a request that set a timeout with a listener.
+    async fn request_timeout(&mut self, node: &mut NodeHttp, req: u32) -> Result<(), Error> {
+        let _ = (node, req);
+        Ok(())
+    }
+
+    /// `res.on('timeout')`, on a response that set a timeout with a listener.
+    async fn response_timeout(&mut self, node: &mut NodeHttp, res: u32) -> Result<(), Error> {
+        let _ = (node, res);
+        Ok(())
+    }
+
+    /// The callback of `res.write_with_callback` that returned `ticket`.
+    async fn write_callback(
+        &mut self,
+        node: &mut NodeHttp,
+        res: u32,
+        ticket: u64,
+    ) -> Result<(), Error> {
+        let _ = (node, res, ticket);
+        Ok(())
+    }
+
+    /// `socket.on('connect')`.
+    async fn socket_connect(&mut self, node: &mut NodeHttp, socket: u32) -> Result<(), Error> {
+        let _ = (node, socket);
+        Ok(())
+    }
+
+    /// `socket.on('data', chunk)`.
+    async fn socket_data(
+        &mut self,
+        node: &mut NodeHttp,
+        socket: u32,
+        chunk: Vec<u8>,
+    ) -> Result<(), Error> {
+        let _ = (node, socket, chunk);
+        Ok(())
+    }
+
+    /// `socket.on('end')`.
+    async fn socket_end(&mut self, node: &mut NodeHttp, socket: u32) -> Result<(), Error> {
+        let _ = (node, socket);
+        Ok(())
+    }
+
+    /// `socket.on('drain')`.
+    async fn socket_drain(&mut self, node: &mut NodeHttp, socket: u32) -> Result<(), Error> {
+        let _ = (node, socket);
+        Ok(())
+    }
+
+    /// `socket.on('timeout')`.
+    async fn socket_timeout(&mut self, node: &mut NodeHttp, socket: u32) -> Result<(), Error> {
+        let _ = (node, socket);
+        Ok(())
+    }
+
+    /// `socket.on('error', err)`.
+    async fn socket_error(
+        &mut self,
+        node: &mut NodeHttp,
+        socket: u32,
+        error: NodeError,
+    ) -> Result<(), Error> {
+        let _ = (node, socket, error);
+        Ok(())
+    }
+
+    /// `socket.on('close', hadError)`.
+    async fn socket_close(
+        &mut self,
+        node: &mut NodeHttp,
+        socket: u32,
+        had_error: bool,
+    ) -> Result<(), Error> {
+        let _ = (node, socket, had_error);
+        Ok(())
+    }
 }
 
 impl NodeHttp {
@@ -172,11 +340,38 @@ impl NodeHttp {
                 Event::Request {
                     request, response, ..
                 } => listener.request(self, request, response).await?,
+                Event::CheckContinue {
+                    request, response, ..
+                } => listener.check_continue(self, request, response).await?,
+                Event::CheckExpectation {
+                    request, response, ..
+                } => listener.check_expectation(self, request, response).await?,
                 Event::ClientError {
                     server,
-                    socket,
+                    connection,
                     error,
-                } => listener.client_error(self, server, socket, error).await?,
+                    socket,
+                    ..
+                } => {
+                    listener
+                        .client_error(self, server, connection, error, socket)
+                        .await?
+                }
+                Event::Upgrade {
+                    server: Some(_),
+                    message,
+                    socket,
+                    head,
+                } => listener.upgrade(self, message, socket, head).await?,
+                Event::Connect {
+                    server: Some(_),
+                    message,
+                    socket,
+                    head,
+                } => listener.connect(self, message, socket, head).await?,
+                Event::ServerTimeout { server, connection } => {
+                    listener.server_timeout(self, server, connection).await?
+                }
                 Event::ServerClose { server } => {
                     closed = Some(server);
                     listener.server_close(self, server).await?
@@ -193,9 +388,33 @@ impl NodeHttp {
                     listener.response_close(self, response).await?
                 }
                 Event::Drain { response } => listener.drain(self, response).await?,
+                Event::RequestTimeout { request } => {
+                    listener.request_timeout(self, request).await?
+                }
+                Event::ResponseTimeout { response } => {
+                    listener.response_timeout(self, response).await?
+                }
+                Event::WriteCallback { response, ticket } => {
+                    listener.write_callback(self, response, ticket).await?
+                }
+                Event::SocketConnect { socket } => listener.socket_connect(self, socket).await?,
+                Event::SocketData { socket, chunk } => {
+                    listener.socket_data(self, socket, chunk).await?
+                }
+                Event::SocketEnd { socket } => listener.socket_end(self, socket).await?,
+                Event::SocketDrain { socket } => listener.socket_drain(self, socket).await?,
+                Event::SocketTimeout { socket } => listener.socket_timeout(self, socket).await?,
+                Event::SocketError { socket, error } => {
+                    listener.socket_error(self, socket, error).await?
+                }
+                Event::SocketClose { socket, had_error } => {
+                    listener.socket_close(self, socket, had_error).await?
+                }
                 // A request listener hears the server's events only; the
                 // client's are for whoever made the requests.
-                Event::Socket { .. }
+                Event::Upgrade { server: None, .. }
+                | Event::Connect { server: None, .. }
+                | Event::Socket { .. }
                 | Event::Continue { .. }
                 | Event::Information { .. }
                 | Event::Response { .. }

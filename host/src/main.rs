@@ -1,8 +1,9 @@
 //! `nodehttp`: runs the nodehttp component as an HTTP server or client.
 //!
 //! `nodehttp serve` listens, prints `listening on ADDR:PORT` once it accepts
-//! connections, and serves the echo application (or `--hello`) until SIGINT
-//! or SIGTERM, then closes the server and exits 0. Any failure (a bad address,
+//! connections, and serves the echo application (or `--hello`; with
+//! `--proxy`, behind a CONNECT tunnelling proxy) until SIGINT or SIGTERM,
+//! then closes the server and exits 0. Any failure (a bad address,
 //! `EADDRINUSE`, a trap in the component) is reported on stderr, exit 1.
 //!
 //! `nodehttp request URL` makes requests with the component's `http.request`
@@ -22,8 +23,10 @@ use tokio::signal::unix::{signal, SignalKind};
 use nodehttp_host::echo::Echo;
 use nodehttp_host::fetch::{latin1_bytes, Fetch};
 use nodehttp_host::hello::Hello;
+use nodehttp_host::proxy::Proxy;
 use nodehttp_host::{
-    AddressPolicy, Agent, AgentOptions, Config, Error as NodeHttpError, NodeHttp, ServerOptions,
+    AddressPolicy, Agent, AgentOptions, Config, Error as NodeHttpError, IpNetwork, NodeHttp,
+    ServerListeners, ServerOptions,
 };
 
 #[derive(Parser)]
@@ -131,6 +134,16 @@ struct ServeArgs {
     /// Answer every request with "hello world" instead of echoing it.
     #[arg(long)]
     hello: bool,
+    /// Also be a CONNECT tunnelling proxy (Node's documented example): a
+    /// CONNECT host:port request is tunnelled to that target, if the address
+    /// policy allows it (see --allow); other requests get the application.
+    #[arg(long)]
+    proxy: bool,
+    /// Also allow the component to connect to (and listen on) this network,
+    /// e.g. 192.0.2.0/24 or 2001:db8::1. Repeatable. The default policy is
+    /// loopback only (127.0.0.0/8, ::1) plus the --listen address.
+    #[arg(long, value_name = "CIDR")]
+    allow: Vec<IpNetwork>,
     /// Run this component file instead of the built-in one.
     #[arg(long, value_name = "PATH")]
     component: Option<PathBuf>,
@@ -216,6 +229,9 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn StdError>> {
     if !policy.allows(ip) {
         policy = policy.allow_address(ip);
     }
+    for network in args.allow {
+        policy = policy.allow(network);
+    }
     let config = Config {
         component: args.component.clone(),
         address_policy: policy,
@@ -229,6 +245,11 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn StdError>> {
         keep_alive_timeout: args.keep_alive_timeout,
         headers_timeout: args.headers_timeout,
         timeout: args.timeout,
+        listeners: if args.proxy {
+            Proxy::<Echo>::listeners()
+        } else {
+            ServerListeners::default()
+        },
     };
 
     let mut node = NodeHttp::new(config).await?;
@@ -246,10 +267,14 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn StdError>> {
     stdout.flush()?;
     drop(stdout);
 
-    if args.hello {
-        node.serve(server, &mut Hello, shutdown).await?;
-    } else {
-        node.serve(server, &mut Echo::default(), shutdown).await?;
+    match (args.hello, args.proxy) {
+        (true, true) => node.serve(server, &mut Proxy::new(Hello), shutdown).await?,
+        (true, false) => node.serve(server, &mut Hello, shutdown).await?,
+        (false, true) => {
+            let mut proxy = Proxy::new(Echo::default());
+            node.serve(server, &mut proxy, shutdown).await?
+        }
+        (false, false) => node.serve(server, &mut Echo::default(), shutdown).await?,
     }
     Ok(())
 }

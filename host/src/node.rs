@@ -81,6 +81,8 @@ pub(crate) enum Handle {
     /// A client's response (an incoming message).
     ClientResponse(u32),
     Agent(u32),
+    /// A raw socket (`net.Socket`).
+    Socket(u32),
 }
 
 impl Handle {
@@ -92,7 +94,8 @@ impl Handle {
             | Handle::Response(id)
             | Handle::ClientRequest(id)
             | Handle::ClientResponse(id)
-            | Handle::Agent(id) => id,
+            | Handle::Agent(id)
+            | Handle::Socket(id) => id,
         }
     }
 
@@ -104,6 +107,7 @@ impl Handle {
             Handle::ClientRequest(_) => "client request",
             Handle::ClientResponse(_) => "client response",
             Handle::Agent(_) => "agent",
+            Handle::Socket(_) => "socket",
         };
         Error::Disposed {
             kind,
@@ -119,19 +123,25 @@ impl Handle {
 /// callbacks.
 ///
 /// Handles ([`Server`], [`crate::IncomingMessage`], [`crate::ServerResponse`],
-/// [`crate::ClientRequest`], [`crate::Agent`]) are plain ids; the instance
-/// owns the component resources behind them. Requests and responses, of
-/// either role, are released automatically by the `poll` after the one that
-/// delivered their `close` event, so they stay usable while that batch of
-/// events is handled; [`crate::IncomingMessage::dispose`] and friends release
+/// [`crate::ClientRequest`], [`crate::Agent`], [`crate::Socket`]) are plain
+/// ids; the instance owns the component resources behind them. Requests,
+/// responses and sockets are released automatically by the `poll` after the
+/// one that delivered their `close` event (`socket-close` for a socket, and
+/// for the request of a server's `upgrade`/`connect`, which never closes as
+/// HTTP, that of its socket), so they stay usable while that batch of events
+/// is handled; [`crate::IncomingMessage::dispose`] and friends release
 /// earlier.
 pub struct NodeHttp {
     store: Store<State>,
     guest: Nodehttp,
     /// The component resources behind live handles.
     handles: HashMap<Handle, ResourceAny>,
-    /// Requests and responses whose `close` event the last `poll` delivered.
+    /// Requests, responses and sockets whose `close` event the last `poll`
+    /// delivered.
     pub(crate) closed: Vec<Handle>,
+    /// The request of a server's `upgrade`/`connect`, by its socket's id: it
+    /// gets no `close` of its own, so it goes with the socket.
+    pub(crate) upgraded: HashMap<u32, Handle>,
     /// Which ids name client pairs, so their events read as the client's.
     pub(crate) clients: ClientPairs,
     call_time_limit: Option<Duration>,
@@ -177,6 +187,7 @@ impl NodeHttp {
             guest,
             handles: HashMap::default(),
             closed: Vec::new(),
+            upgraded: HashMap::default(),
             clients: ClientPairs::default(),
             call_time_limit: config.call_time_limit,
             failure: None,
@@ -200,7 +211,7 @@ impl NodeHttp {
 
     /// Runs the component's event loop until at least one event is ready or
     /// `timeout` passes, and returns every ready event in Node's order (empty:
-    /// the timeout passed). First releases the requests and responses whose
+    /// the timeout passed). First releases the handles whose
     /// `close` event the previous call returned.
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<Event>, Error> {
         for handle in std::mem::take(&mut self.closed) {
@@ -210,7 +221,11 @@ impl NodeHttp {
         let events = call_guest!(self, timeout, |guest, store| guest
             .nodehttp_http_events()
             .call_poll(store, timeout_ms));
-        Ok(events.into_iter().map(|event| self.adopt(event)).collect())
+        let mut adopted = Vec::with_capacity(events.len());
+        for event in events {
+            adopted.push(self.adopt(event).await?);
+        }
+        Ok(adopted)
     }
 
     /// `http.STATUS_CODES`, in ascending order of code.
@@ -225,6 +240,13 @@ impl NodeHttp {
         Ok(call_guest!(self, |guest, store| guest
             .nodehttp_http_types()
             .call_methods(store)))
+    }
+
+    /// `http.maxHeaderSize`: the default limit of a head, 8192 (v12).
+    pub async fn max_header_size(&mut self) -> Result<u32, Error> {
+        Ok(call_guest!(self, |guest, store| guest
+            .nodehttp_http_types()
+            .call_max_header_size(store)))
     }
 
     /// Makes `resource` the one behind `handle`.

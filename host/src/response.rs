@@ -3,9 +3,9 @@
 use crate::node::{calls, throwing, Handle};
 use crate::{Error, Header, HeaderValue, NodeHttp, SocketInfo};
 
-/// `http.ServerResponse`. Its events (`finish`, `close`, `drain`) come from
-/// [`NodeHttp::poll`] naming [`Self::id`]. Where Node throws, methods return
-/// [`Error::Node`] with Node's code.
+/// `http.ServerResponse`. Its events (`finish`, `close`, `drain`, `timeout`,
+/// write callbacks) come from [`NodeHttp::poll`] naming [`Self::id`]. Where
+/// Node throws, methods return [`Error::Node`] with Node's code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ServerResponse {
     id: u32,
@@ -54,6 +54,21 @@ impl ServerResponse {
         set_status_message(message: &str) -> () = call_set_status_message(message);
         /// `response.sendDate = value`.
         set_send_date(value: bool) -> () = call_set_send_date(value);
+        /// `response.writeContinue()`: send `100 Continue` now (the answer
+        /// to an `Event::CheckContinue`).
+        write_continue() -> () = call_write_continue();
+        /// `response.writeProcessing()`: send `102 Processing` now.
+        write_processing() -> () = call_write_processing();
+        /// `response.cork()`: hold writes until [`Self::uncork`] (counted:
+        /// as many `uncork` as `cork`; `end` uncorks fully).
+        cork() -> () = call_cork();
+        /// `response.uncork()`.
+        uncork() -> () = call_uncork();
+        /// `response.setTimeout(msecs[, callback])`: the socket's timeout.
+        /// `listener` is whether a callback was given: then
+        /// `Event::ResponseTimeout` comes on expiry and the socket stays
+        /// open.
+        set_timeout(msecs: u32, listener: bool) -> () = call_set_timeout(msecs, listener);
     }
 
     throwing! { nodehttp_http_server.server_response;
@@ -74,6 +89,10 @@ impl ServerResponse {
         /// high-water mark (16 KiB); `Event::Drain` follows once it empties.
         /// Error: `ERR_STREAM_WRITE_AFTER_END`.
         write(chunk: &[u8]) -> bool = call_write(chunk);
+        /// `response.write(chunk, callback)`: as [`Self::write`], plus a
+        /// ticket that `Event::WriteCallback` names once the chunk was
+        /// handed to the socket.
+        write_with_callback(chunk: &[u8]) -> (bool, u64) = call_write_with_callback(chunk);
         /// `response.end([data])`: `Event::Finish` follows once the last byte
         /// is handed to the socket. Errors: those of `write_head` when the head
         /// is still unsent (e.g. an invalid `statusCode`).

@@ -9,7 +9,8 @@ use crate::{Error, NodeHttp, SocketAddress};
 pub type ServerOptions = wit_server::ServerOptions;
 
 impl Default for ServerOptions {
-    /// Node v12's defaults: every option unset, the strict parser.
+    /// Node v12's defaults: every option unset, the strict parser, no
+    /// listener beyond `'request'`.
     fn default() -> Self {
         ServerOptions {
             max_header_size: None,
@@ -18,6 +19,34 @@ impl Default for ServerOptions {
             keep_alive_timeout: None,
             headers_timeout: None,
             timeout: None,
+            listeners: ServerListeners::default(),
+        }
+    }
+}
+
+/// Which of a server's events the embedder listens to. Node changes what it
+/// does by `listenerCount` (a `'checkContinue'` listener means no automatic
+/// `100 Continue`, an `'upgrade'` listener means the socket leaves HTTP, ...),
+/// so the embedder says which it handles: a field set to `true` is
+/// `server.on(name, ...)`, and its events come from [`NodeHttp::poll`];
+/// `false` leaves Node's default handling. Fields: `timeout`,
+/// `check_continue`, `check_expectation`, `client_error`, `upgrade`,
+/// `connect` (see [`crate::Event`] for each event).
+///
+/// A [`crate::RequestListener`] receives these events only when they are set
+/// here, so set only those it overrides.
+pub type ServerListeners = wit_server::ServerListeners;
+
+impl Default for ServerListeners {
+    /// No listener: Node's default handling of every event.
+    fn default() -> Self {
+        ServerListeners {
+            timeout: false,
+            check_continue: false,
+            check_expectation: false,
+            client_error: false,
+            upgrade: false,
+            connect: false,
         }
     }
 }
@@ -61,6 +90,28 @@ impl Server {
         /// connections are closed, busy ones finish their responses; an
         /// `Event::ServerClose` follows once every connection has closed.
         close() -> () = call_close();
+        /// `server.on(...)` / `removeListener(...)`: which events have
+        /// listeners, for live connections too.
+        set_listeners(listeners: ServerListeners) -> () = call_set_listeners(listeners);
+        /// `server.setTimeout(msecs)` / `server.timeout = msecs`: the socket
+        /// inactivity timeout of connections accepted from now on (0
+        /// disables). Node's callback argument is a `'timeout'` listener:
+        /// [`ServerListeners::timeout`].
+        set_timeout(msecs: u32) -> () = call_set_timeout(msecs);
+        /// `server.timeout` (default 120000).
+        timeout() -> u32 = call_timeout();
+        /// `server.keepAliveTimeout = msecs` (0 disables).
+        set_keep_alive_timeout(msecs: u32) -> () = call_set_keep_alive_timeout(msecs);
+        /// `server.keepAliveTimeout` (default 5000).
+        keep_alive_timeout() -> u32 = call_keep_alive_timeout();
+        /// `server.headersTimeout = msecs` (0 disables).
+        set_headers_timeout(msecs: u32) -> () = call_set_headers_timeout(msecs);
+        /// `server.headersTimeout` (default 60000).
+        headers_timeout() -> u32 = call_headers_timeout();
+        /// `server.maxHeadersCount = count` (0: no limit).
+        set_max_headers_count(count: u32) -> () = call_set_max_headers_count(count);
+        /// `server.maxHeadersCount`.
+        max_headers_count() -> u32 = call_max_headers_count();
     }
 
     /// Releases the server's handle. It is not closed by this; close it first

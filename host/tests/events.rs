@@ -54,6 +54,21 @@ fn name(event: &Event) -> &'static str {
         Event::Finish { .. } => "finish",
         Event::ResponseClose { .. } => "response-close",
         Event::Drain { .. } => "drain",
+        Event::CheckContinue { .. } => "check-continue",
+        Event::CheckExpectation { .. } => "check-expectation",
+        Event::Upgrade { .. } => "upgrade",
+        Event::Connect { .. } => "connect",
+        Event::ServerTimeout { .. } => "server-timeout",
+        Event::RequestTimeout { .. } => "timeout",
+        Event::ResponseTimeout { .. } => "response-timeout",
+        Event::WriteCallback { .. } => "write-callback",
+        Event::SocketConnect { .. }
+        | Event::SocketData { .. }
+        | Event::SocketEnd { .. }
+        | Event::SocketDrain { .. }
+        | Event::SocketTimeout { .. }
+        | Event::SocketError { .. }
+        | Event::SocketClose { .. } => "socket",
         // These tests make no client requests.
         Event::Socket { .. }
         | Event::Continue { .. }

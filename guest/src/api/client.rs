@@ -342,6 +342,14 @@ impl GuestClientRequest for Request {
     fn socket(&self) -> Option<SocketInfo> {
         self.0.socket.borrow().clone()
     }
+
+    fn listen_upgrade(&self, listening: bool) {
+        self.call((), |r| r.set_upgrade_listener(listening))
+    }
+
+    fn listen_connect(&self, listening: bool) {
+        self.call((), |r| r.set_connect_listener(listening))
+    }
 }
 
 impl Drop for Request {

@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use nodehttp_core::incoming::IncomingHeaders;
+use nodehttp_core::server::Role;
 
 use super::merged;
 use crate::bindings::exports::nodehttp::http::incoming::{
@@ -137,6 +138,10 @@ impl GuestIncomingMessage for Incoming {
         self.set_paused(false)
     }
 
+    fn set_timeout(&self, msecs: u32, listener: bool) {
+        self.set_timeout_inner(msecs, listener)
+    }
+
     fn destroy(&self, error: Option<Error>) {
         match self {
             Incoming::Request(m) => runtime::with(|rt| rt.destroy(m)),
@@ -146,6 +151,31 @@ impl GuestIncomingMessage for Incoming {
 }
 
 impl Incoming {
+    fn set_timeout_inner(&self, msecs: u32, listener: bool) {
+        let now = runtime::now_ms();
+        match self {
+            Incoming::Request(m) => {
+                runtime::with(|rt| {
+                    rt.with_connection(m, |http, seq| {
+                        http.set_message_timeout(
+                            seq,
+                            Role::Request,
+                            Some(u64::from(msecs)),
+                            listener,
+                            now,
+                        )
+                    })
+                });
+            }
+            // A client's response: its socket's timeout, reported on the request.
+            Incoming::Response(r) => {
+                runtime::with(|rt| {
+                    rt.with_client_request(r.id, |http| http.set_timeout(u64::from(msecs), now))
+                });
+            }
+        }
+    }
+
     fn set_paused(&self, paused: bool) {
         match self {
             Incoming::Request(m) => runtime::with(|rt| rt.set_paused(m, paused)),

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod incoming;
+pub mod net;
 pub mod server;
 
 use nodehttp_core::error::NodeError;

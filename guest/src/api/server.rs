@@ -5,12 +5,12 @@ use std::rc::Rc;
 
 use nodehttp_core::outgoing;
 use nodehttp_core::parse::ParserOptions;
-use nodehttp_core::server::ServerConfig;
+use nodehttp_core::server::{Listeners, Role, ServerConfig};
 
 use super::{from_core, to_core, to_wit};
 use crate::bindings::exports::nodehttp::http::server::{
-    Error, GuestServer, GuestServerResponse, Header, HeaderValue, ServerOptions, SocketAddress,
-    SocketInfo,
+    Error, GuestServer, GuestServerResponse, Header, HeaderValue, ServerListeners, ServerOptions,
+    SocketAddress, SocketInfo,
 };
 use crate::runtime::{self, Message};
 
@@ -40,6 +40,7 @@ impl GuestServer for Server {
             headers_timeout: options
                 .headers_timeout
                 .map_or(defaults.headers_timeout, u64::from),
+            listeners: listeners(options.listeners),
         };
         Server(runtime::with(|rt| rt.create_server(config)))
     }
@@ -62,6 +63,82 @@ impl GuestServer for Server {
 
     fn close(&self) {
         runtime::with(|rt| rt.close_server(self.0))
+    }
+
+    fn set_listeners(&self, given: ServerListeners) {
+        let given = listeners(given);
+        runtime::with(|rt| rt.set_listeners(self.0, given))
+    }
+
+    fn set_timeout(&self, msecs: u32) {
+        self.update(|c| c.timeout = u64::from(msecs))
+    }
+
+    fn timeout(&self) -> u32 {
+        self.read(|c| c.timeout)
+    }
+
+    fn set_keep_alive_timeout(&self, msecs: u32) {
+        self.update(|c| c.keep_alive_timeout = u64::from(msecs))
+    }
+
+    fn keep_alive_timeout(&self) -> u32 {
+        self.read(|c| c.keep_alive_timeout)
+    }
+
+    fn set_headers_timeout(&self, msecs: u32) {
+        self.update(|c| c.headers_timeout = u64::from(msecs))
+    }
+
+    fn headers_timeout(&self) -> u32 {
+        self.read(|c| c.headers_timeout)
+    }
+
+    fn set_max_headers_count(&self, count: u32) {
+        // Node's parser counts names and values; 0 is no limit.
+        let entries = if count == 0 {
+            usize::MAX
+        } else {
+            2 * count as usize
+        };
+        self.update(|c| c.parser.max_headers_count = entries)
+    }
+
+    fn get_connections(&self) -> u32 {
+        runtime::with(|rt| rt.connections(self.0))
+    }
+
+    fn max_headers_count(&self) -> u32 {
+        let entries =
+            runtime::with(|rt| rt.server_config(self.0).map(|c| c.parser.max_headers_count));
+        match entries {
+            None | Some(usize::MAX) => 0,
+            Some(n) => u32::try_from(n / 2).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+impl Server {
+    /// A `server.*` setting, for connections accepted from now on (Node
+    /// reads them when a connection starts).
+    fn update(&self, f: impl FnOnce(&mut ServerConfig)) {
+        runtime::with(|rt| rt.update_server_config(self.0, f))
+    }
+
+    fn read(&self, f: impl FnOnce(&ServerConfig) -> u64) -> u32 {
+        runtime::with(|rt| rt.server_config(self.0).map(f))
+            .map_or(0, |v| u32::try_from(v).unwrap_or(u32::MAX))
+    }
+}
+
+fn listeners(l: ServerListeners) -> Listeners {
+    Listeners {
+        timeout: l.timeout,
+        check_continue: l.check_continue,
+        check_expectation: l.check_expectation,
+        client_error: l.client_error,
+        upgrade: l.upgrade,
+        connect: l.connect,
     }
 }
 
@@ -193,5 +270,40 @@ impl GuestServerResponse for Response {
         // Node nulls `response.socket` once `end()` is called.
         let ended = self.writable_ended();
         (!ended).then(|| SocketInfo::clone(&self.0.socket))
+    }
+
+    fn write_continue(&self) {
+        self.call((), |res, _| res.write_continue())
+    }
+
+    fn write_processing(&self) {
+        self.call((), |res, _| res.write_processing())
+    }
+
+    fn write_with_callback(&self, chunk: Vec<u8>) -> Result<(bool, u64), Error> {
+        let ok = self.write(chunk)?;
+        let ticket = runtime::with(|rt| {
+            rt.with_connection(&self.0, |http, seq| http.note_write_callback(seq))
+        })
+        .flatten()
+        .unwrap_or(0);
+        Ok((ok, ticket))
+    }
+
+    fn cork(&self) {
+        runtime::with(|rt| rt.with_connection(&self.0, |http, seq| http.cork(seq)));
+    }
+
+    fn uncork(&self) {
+        runtime::with(|rt| rt.with_connection(&self.0, |http, seq| http.uncork(seq)));
+    }
+
+    fn set_timeout(&self, msecs: u32, listener: bool) {
+        let now = runtime::now_ms();
+        runtime::with(|rt| {
+            rt.with_connection(&self.0, |http, seq| {
+                http.set_message_timeout(seq, Role::Response, Some(u64::from(msecs)), listener, now)
+            })
+        });
     }
 }

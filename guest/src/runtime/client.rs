@@ -19,11 +19,14 @@ use nodehttp_core::request_options::RequestTarget;
 
 use super::dial::{Dial, Progress, Target};
 use super::{error, flush, now_ms, socket_address, Outbox, Runtime, Source, READ_BUDGET};
+use crate::api::incoming::Incoming;
 use crate::api::merged;
 use crate::bindings::exports::nodehttp::http::events::{
-    Error, Event, IncomingMessage, InformationEvent, ResponseEvent, SocketInfo,
+    Error, Event, IncomingMessage, InformationEvent, ResponseEvent, Socket, SocketInfo,
+    UpgradeEvent,
 };
 use crate::net::{ReadOutcome, Stream};
+use nodehttp_core::socket::RawSocket;
 
 /// A socket of one Agent.
 pub(super) type SocketKey = (u32, SocketId);
@@ -593,6 +596,9 @@ impl Runtime {
                 self.drop_socket(key);
             }
             SocketFate::Destroy => self.drop_socket(key),
+            // Already taken over as a raw socket when `upgrade`/`connect`
+            // was delivered: the Agent forgets it (`agentRemove`).
+            SocketFate::Detach => self.drop_socket(key),
         }
     }
 
@@ -655,6 +661,20 @@ impl Runtime {
         }
     }
 
+    /// Take a socket away from its Agent's bookkeeping here and hand its
+    /// stream to the embedder as a raw socket (the Agent hears of it when
+    /// the request's fate, `Detach`, is settled).
+    fn detach(&mut self, key: SocketKey) -> Option<Socket> {
+        let socket = self.clients.sockets.remove(&key)?;
+        let Phase::Open(stream) = socket.phase else {
+            return None;
+        };
+        // An Agent's socket is not half-open (`net.createConnection`'s default).
+        let raw = RawSocket::new(now_ms(), false);
+        let id = self.adopt_stream(stream, raw, None);
+        Some(Socket::new(crate::api::net::Socket(id)))
+    }
+
     /// Turn one request event into the embedder's event.
     fn deliver_client(&mut self, id: u32, event: ClientEvent) {
         let Some(slot) = self.clients.requests.get_mut(&id) else {
@@ -680,11 +700,7 @@ impl Runtime {
                     .socket
                     .borrow()
                     .clone()
-                    .unwrap_or_else(|| SocketInfo {
-                        id: 0,
-                        remote: socket_address(unspecified()),
-                        local: socket_address(unspecified()),
-                    });
+                    .unwrap_or_else(unknown_socket);
                 let response = Rc::new(ClientResponse {
                     id,
                     head: *head,
@@ -696,9 +712,7 @@ impl Runtime {
                 slot.response = Some(response.clone());
                 Event::Response(ResponseEvent {
                     id,
-                    response: IncomingMessage::new(crate::api::incoming::Incoming::Response(
-                        response,
-                    )),
+                    response: IncomingMessage::new(Incoming::Response(response)),
                 })
             }
             ClientEvent::Data(chunk) => Event::Data((id, chunk)),
@@ -716,6 +730,40 @@ impl Runtime {
                     res.aborted.set(true);
                 }
                 Event::Aborted(id)
+            }
+            ClientEvent::Upgrade { head, rest } | ClientEvent::Connect { head, rest } => {
+                let connect = slot.info.method == "CONNECT";
+                let response = Rc::new(ClientResponse {
+                    id,
+                    socket: Rc::new(
+                        slot.info
+                            .socket
+                            .borrow()
+                            .clone()
+                            .unwrap_or_else(unknown_socket),
+                    ),
+                    head: *head,
+                    trailers: RefCell::new(IncomingHeaders::new()),
+                    complete: Cell::new(false),
+                    aborted: Cell::new(false),
+                });
+                slot.response = Some(response.clone());
+                let key = slot.socket.map(|s| (slot.agent, s));
+                let Some(socket) = key.and_then(|k| self.detach(k)) else {
+                    return;
+                };
+                let event = UpgradeEvent {
+                    server: None,
+                    id,
+                    message: IncomingMessage::new(Incoming::Response(response)),
+                    socket,
+                    head: rest,
+                };
+                if connect {
+                    Event::Connect(event)
+                } else {
+                    Event::Upgrade(event)
+                }
             }
             ClientEvent::Abort => Event::Abort(id),
             ClientEvent::Timeout => Event::Timeout(id),
@@ -742,6 +790,15 @@ impl Outbox for ClientRequest {
     }
     fn write_failed(&mut self) {
         self.handle_error(reset_error())
+    }
+}
+
+/// The socket view of a response whose socket has no addresses (never seen).
+fn unknown_socket() -> SocketInfo {
+    SocketInfo {
+        id: 0,
+        remote: socket_address(unspecified()),
+        local: socket_address(unspecified()),
     }
 }
 

@@ -18,20 +18,23 @@ use nodehttp_core::date::http_date;
 use nodehttp_core::incoming::IncomingHeaders;
 use nodehttp_core::outgoing::OutgoingMessage;
 use nodehttp_core::parse::RequestHead;
-use nodehttp_core::server::{ConnEvent, RequestId, ServerConfig, ServerConnection};
+use nodehttp_core::server::{ConnEvent, Listeners, RequestId, ServerConfig, ServerConnection};
 use rustc_hash::FxHashMap as HashMap;
 use wasip2::clocks::{monotonic_clock, wall_clock};
 use wasip2::io::poll::{poll, Pollable};
 
 use crate::api::incoming::Incoming;
 use crate::bindings::exports::nodehttp::http::events::{
-    ClientErrorEvent, Error, Event, IncomingMessage, RequestEvent, ServerResponse, SocketInfo,
+    ClientErrorEvent, Error, Event, IncomingMessage, RequestEvent, ServerResponse, Socket,
+    SocketInfo, UpgradeEvent,
 };
 use crate::bindings::exports::nodehttp::http::types::SocketAddress;
 use crate::net::{self, Listener, ReadOutcome, Stream};
+use nodehttp_core::socket::RawSocket;
 
 pub mod client;
 mod dial;
+pub mod socket;
 
 /// The most one connection reads per turn. A fast sender's bytes otherwise
 /// pile up in guest memory faster than `pause()` can act (it takes effect
@@ -116,6 +119,10 @@ enum Source {
     Write(u32),
     /// A client socket's dial (lookup, connect), read, write.
     Dial(client::SocketKey),
+    /// A raw socket's dial, read, write.
+    SocketDial(u32),
+    SocketRead(u32),
+    SocketWrite(u32),
     ClientRead(client::SocketKey),
     ClientWrite(client::SocketKey),
     Clock,
@@ -131,6 +138,7 @@ pub struct Runtime {
     next_id: u32,
     date: DateCache,
     clients: client::Clients,
+    sockets: socket::Sockets,
 }
 
 impl Runtime {
@@ -247,6 +255,47 @@ impl Runtime {
         Some(out)
     }
 
+    /// Run a call on the connection a message belongs to (by the message's
+    /// place on it), then do the I/O it asks for.
+    pub fn with_connection<R>(
+        &mut self,
+        msg: &Message,
+        f: impl FnOnce(&mut ServerConnection, RequestId) -> R,
+    ) -> Option<R> {
+        let conn = self.conns.get_mut(&msg.conn)?;
+        let out = f(&mut conn.http, msg.seq);
+        conn.http.pump();
+        self.after_io(msg.conn);
+        Some(out)
+    }
+
+    /// `server.getConnections()`.
+    pub fn connections(&self, server: u32) -> u32 {
+        self.servers
+            .get(&server)
+            .map_or(0, |s| u32::try_from(s.connections).unwrap_or(u32::MAX))
+    }
+
+    pub fn server_config(&self, server: u32) -> Option<&ServerConfig> {
+        self.servers.get(&server).map(|s| &s.config)
+    }
+
+    /// Change a server's settings for the connections it accepts from now on.
+    pub fn update_server_config(&mut self, server: u32, f: impl FnOnce(&mut ServerConfig)) {
+        if let Some(slot) = self.servers.get_mut(&server) {
+            f(&mut slot.config);
+        }
+    }
+
+    /// `server.on(...)` / `removeListener`: listeners count at once, on
+    /// live connections too.
+    pub fn set_listeners(&mut self, server: u32, listeners: Listeners) {
+        self.update_server_config(server, |c| c.listeners = listeners);
+        for conn in self.conns.values_mut().filter(|c| c.server == server) {
+            conn.http.set_listeners(listeners);
+        }
+    }
+
     /// `response.write()`'s boolean, once the write went through.
     pub fn write_ok(&mut self, msg: &Message) -> bool {
         self.conns
@@ -313,6 +362,7 @@ impl Runtime {
             }
         }
         self.client_pollables(&mut sources, &mut pollables, &mut wake);
+        self.socket_pollables(&mut sources, &mut pollables, &mut wake);
         let clock = monotonic_clock::subscribe_instant(wake.max(now) * 1_000_000);
         sources.push(Source::Clock);
         pollables.push(&clock);
@@ -329,6 +379,9 @@ impl Runtime {
                 Source::Read(conn) => self.read(conn),
                 Source::Write(conn) => self.after_io(conn),
                 Source::Dial(key) => self.dial_ready(key),
+                Source::SocketDial(id) => self.socket_dial_ready(id),
+                Source::SocketRead(id) => self.socket_read(id),
+                Source::SocketWrite(id) => self.socket_write_ready(id),
                 Source::ClientRead(key) => self.client_read(key),
                 Source::ClientWrite(key) => self.client_write(key),
                 Source::Clock => self.expire_timers(),
@@ -427,6 +480,7 @@ impl Runtime {
             self.after_io(id);
         }
         self.client_timers(now);
+        self.socket_timers(now);
     }
 
     /// After anything happened on a connection: write what is owed, deliver
@@ -458,6 +512,13 @@ impl Runtime {
         }
         let server = conn.server;
         drop(conn);
+        self.connection_closed(server);
+    }
+
+    /// One of `server`'s connections closed (an HTTP one, or a socket it
+    /// handed over): `close` once the server stopped and none is left, as
+    /// Node's `net.Server` counts its sockets.
+    pub(crate) fn connection_closed(&mut self, server: u32) {
         if let Some(slot) = self.servers.get_mut(&server) {
             slot.connections -= 1;
             if slot.closing && slot.connections == 0 {
@@ -466,20 +527,105 @@ impl Runtime {
         }
     }
 
+    /// Hand the connection's socket to the embedder (after `upgrade`,
+    /// `connect`, or `clientError` with a listener): what earlier responses
+    /// still owe goes out first, then the socket is raw. Responses still
+    /// being written on it are abandoned.
+    fn hand_over(&mut self, conn_id: u32, server: u32, info: &Rc<SocketInfo>) -> Option<Socket> {
+        let conn = self.conns.get_mut(&conn_id)?;
+        let owed = conn.http.take_pending_output();
+        let events: Vec<ConnEvent> = std::iter::from_fn(|| conn.http.poll_event()).collect();
+        for event in events {
+            self.deliver(conn_id, server, info, event);
+        }
+        let conn = self.conns.remove(&conn_id)?;
+        // The socket is the server's (`allowHalfOpen: true`).
+        let mut raw = RawSocket::new(now_ms(), true);
+        raw.write(&owed);
+        let id = self.adopt_stream(conn.stream, raw, Some(server));
+        Some(Socket::new(crate::api::net::Socket(id)))
+    }
+
     /// Turn one connection event into the embedder's event.
     fn deliver(&mut self, conn_id: u32, server: u32, info: &Rc<SocketInfo>, event: ConnEvent) {
         let (seq, event) = match event {
             ConnEvent::Request { id, head } => {
                 let event = self.new_request(conn_id, server, info, id, *head);
-                self.events.push_back(event);
+                self.events.push_back(Event::Request(event));
                 return;
             }
-            ConnEvent::ClientError { error: e } => {
+            ConnEvent::CheckContinue { id, head } => {
+                let event = self.new_request(conn_id, server, info, id, *head);
+                self.events.push_back(Event::CheckContinue(event));
+                return;
+            }
+            ConnEvent::CheckExpectation { id, head } => {
+                let event = self.new_request(conn_id, server, info, id, *head);
+                self.events.push_back(Event::CheckExpectation(event));
+                return;
+            }
+            ConnEvent::Upgrade { id, head, rest } | ConnEvent::Connect { id, head, rest } => {
+                let connect = head.method == "CONNECT";
+                let message = self.new_message(conn_id, info, id, *head);
+                let Some(socket) = self.hand_over(conn_id, server, info) else {
+                    return;
+                };
+                let event = UpgradeEvent {
+                    server: Some(server),
+                    id: message.id,
+                    message: IncomingMessage::new(Incoming::Request(message)),
+                    socket,
+                    head: rest,
+                };
+                self.events.push_back(if connect {
+                    Event::Connect(event)
+                } else {
+                    Event::Upgrade(event)
+                });
+                return;
+            }
+            ConnEvent::ClientError {
+                error: e,
+                bytes_parsed,
+                raw_packet,
+                handed_over,
+            } => {
+                let socket = if handed_over {
+                    self.hand_over(conn_id, server, info)
+                } else {
+                    None
+                };
                 self.events.push_back(Event::ClientError(ClientErrorEvent {
                     server,
-                    socket: conn_id,
-                    error: error(e.code.as_str(), e.to_string()),
+                    connection: conn_id,
+                    error: error(e.code, e.message),
+                    bytes_parsed: bytes_parsed.unwrap_or(0) as u64,
+                    raw_packet: raw_packet.unwrap_or_default(),
+                    socket,
                 }));
+                return;
+            }
+            ConnEvent::Timeout {
+                request,
+                response,
+                server: to_server,
+            } => {
+                let id_of = |seq: Option<RequestId>, conns: &HashMap<u32, Conn>| {
+                    let conn = conns.get(&conn_id)?;
+                    let seq = seq?;
+                    conn.messages.iter().find(|m| m.seq == seq).map(|m| m.id)
+                };
+                // Node's `socketOnTimeout`: the request, the response, the server.
+                if let Some(m) = id_of(request, &self.conns) {
+                    self.events.push_back(Event::Timeout(m));
+                }
+                if let Some(m) = id_of(response, &self.conns) {
+                    self.events.push_back(Event::ResponseTimeout(m));
+                }
+                if to_server {
+                    self.events
+                        .push_back(Event::ServerTimeout((server, conn_id)));
+                }
                 return;
             }
             ConnEvent::Data { id, .. }
@@ -488,6 +634,7 @@ impl Runtime {
             | ConnEvent::RequestClose { id }
             | ConnEvent::Finish { id }
             | ConnEvent::Drain { id }
+            | ConnEvent::WriteCallback { id, .. }
             | ConnEvent::ResponseClose { id, .. } => (id, event),
         };
         let Some(conn) = self.conns.get_mut(&conn_id) else {
@@ -527,17 +674,18 @@ impl Runtime {
                 Event::Finish(m)
             }
             ConnEvent::Drain { .. } => Event::Drain(m),
+            ConnEvent::WriteCallback { ticket, .. } => Event::WriteCallback((m, ticket)),
             ConnEvent::ResponseClose { response, .. } => {
                 // The resources keep the retired response.
                 *msg.retired.borrow_mut() = Some(response);
                 Event::ResponseClose(m)
             }
-            ConnEvent::Request { .. } | ConnEvent::ClientError { .. } => return,
+            _ => return,
         };
         self.events.push_back(out);
     }
 
-    /// A `request` event: the message both resources share, registered under a new id.
+    /// A `request` event's arguments: the message both resources share.
     fn new_request(
         &mut self,
         conn_id: u32,
@@ -545,7 +693,24 @@ impl Runtime {
         info: &Rc<SocketInfo>,
         seq: RequestId,
         head: RequestHead,
-    ) -> Event {
+    ) -> RequestEvent {
+        let message = self.new_message(conn_id, info, seq, head);
+        RequestEvent {
+            server,
+            id: message.id,
+            request: IncomingMessage::new(Incoming::Request(message.clone())),
+            response: ServerResponse::new(crate::api::server::Response(message)),
+        }
+    }
+
+    /// A request's message, registered on its connection under a new id.
+    fn new_message(
+        &mut self,
+        conn_id: u32,
+        info: &Rc<SocketInfo>,
+        seq: RequestId,
+        head: RequestHead,
+    ) -> Rc<Message> {
         let id = self.next_id();
         let message = Rc::new(Message {
             id,
@@ -562,12 +727,7 @@ impl Runtime {
         if let Some(conn) = self.conns.get_mut(&conn_id) {
             conn.messages.push(message.clone());
         }
-        Event::Request(RequestEvent {
-            server,
-            id,
-            request: IncomingMessage::new(Incoming::Request(message.clone())),
-            response: ServerResponse::new(crate::api::server::Response(message)),
-        })
+        message
     }
 }
 
