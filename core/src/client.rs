@@ -449,11 +449,9 @@ impl ClientRequest {
         } else {
             ClientEvent::Upgrade { head, rest }
         });
+        // Node (v12 and v20) hands the socket over and never ends that
+        // response: no `end`, no `close` for it.
         self.events.push_back(ClientEvent::RequestClose);
-        self.events.push_back(ClientEvent::End {
-            trailers: IncomingHeaders::new(),
-        });
-        self.events.push_back(ClientEvent::ResponseClose);
         self.fate = Some(SocketFate::Detach);
     }
 

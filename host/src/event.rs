@@ -443,18 +443,16 @@ impl NodeHttp {
         event: wit_events::UpgradeEvent,
     ) -> Result<(Option<u32>, IncomingMessage, Socket, Vec<u8>), Error> {
         let id = event.id;
+        // Neither a server's upgraded request nor a client's upgraded response
+        // ever closes as HTTP (Node never ends them): each is released with
+        // its socket.
         let handle = match event.server {
             Some(_) => Handle::Request(id),
-            None => {
-                self.clients.respond(id);
-                Handle::ClientResponse(id)
-            }
+            None => Handle::ClientResponse(id),
         };
         self.register(handle, event.message);
         let socket = self.adopt_socket(event.socket).await?;
-        if event.server.is_some() {
-            self.upgraded.insert(socket.id(), handle);
-        }
+        self.upgraded.insert(socket.id(), handle);
         Ok((
             event.server,
             IncomingMessage::new(handle),
