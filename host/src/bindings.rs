@@ -7,7 +7,6 @@
 //! `wasi:io/poll.poll`) and must yield to the tokio runtime while it waits.
 
 use wasmtime::component::ResourceTable;
-use wasmtime::StoreLimits;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 wasmtime::component::bindgen!({
@@ -30,7 +29,7 @@ pub use exports::nodehttp::http::types as wit_types;
 pub struct State {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
-    pub(crate) limits: StoreLimits,
+    pub(crate) limits: crate::node::MemoryLimits,
 }
 
 impl WasiView for State {

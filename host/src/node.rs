@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::time::Duration;
 
 use wasmtime::component::ResourceAny;
-use wasmtime::{Store, StoreLimitsBuilder};
+use wasmtime::{ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtx;
 
 use crate::bindings::{Nodehttp, State};
@@ -171,10 +171,12 @@ impl NodeHttp {
         let state = State {
             wasi: wasi.build(),
             table: Default::default(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(config.memory_limit)
-                .trap_on_grow_failure(true)
-                .build(),
+            limits: MemoryLimits::new(
+                StoreLimitsBuilder::new()
+                    .memory_size(config.memory_limit)
+                    .trap_on_grow_failure(true)
+                    .build(),
+            ),
         };
         let mut store = Store::new(engine()?, state);
         store.limiter(|state| &mut state.limits);
@@ -226,6 +228,14 @@ impl NodeHttp {
             adopted.push(self.adopt(event).await?);
         }
         Ok(adopted)
+    }
+
+    /// The bytes of linear memory the component holds now (all its
+    /// memories). WebAssembly memory never shrinks, so this is also the
+    /// most it ever needed: what a streaming test reads to show that a
+    /// body passed through without being held.
+    pub fn memory_bytes(&self) -> usize {
+        self.store.data().limits.bytes
     }
 
     /// `http.STATUS_CODES`, in ascending order of code.
@@ -312,6 +322,74 @@ impl NodeHttp {
     }
 }
 
+/// The store's [`StoreLimits`], counting the linear memory they grant so
+/// [`NodeHttp::memory_bytes`] can report it (wasmtime has no public way to
+/// list a component's core memories).
+pub(crate) struct MemoryLimits {
+    limits: StoreLimits,
+    /// Bytes of every memory, as granted.
+    bytes: usize,
+    /// The growth granted last, taken back if the grow then fails.
+    pending: usize,
+}
+
+impl MemoryLimits {
+    fn new(limits: StoreLimits) -> Self {
+        MemoryLimits {
+            limits,
+            bytes: 0,
+            pending: 0,
+        }
+    }
+}
+
+impl ResourceLimiter for MemoryLimits {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let granted = self.limits.memory_growing(current, desired, maximum)?;
+        if granted {
+            // A memory's creation is a growth from 0, so this counts it too.
+            self.pending = desired.saturating_sub(current);
+            self.bytes = self.bytes.saturating_add(self.pending);
+        }
+        Ok(granted)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.bytes = self.bytes.saturating_sub(std::mem::take(&mut self.pending));
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
 /// These run the embedded component over loopback.
 #[cfg(test)]
 mod tests {
@@ -337,6 +415,14 @@ mod tests {
             ..Config::default()
         };
         assert!(matches!(NodeHttp::new(config).await, Err(Error::Guest(_))));
+    }
+
+    #[tokio::test]
+    async fn memory_bytes_counts_the_instance_memory() {
+        let node = NodeHttp::new(Config::default()).await.unwrap();
+        let bytes = node.memory_bytes();
+        // At least one 64 KiB page, within the 512 MiB default limit.
+        assert!((64 << 10..=512 << 20).contains(&bytes), "{bytes}");
     }
 
     #[tokio::test]

@@ -112,6 +112,10 @@ impl Server {
         set_max_headers_count(count: u32) -> () = call_set_max_headers_count(count);
         /// `server.maxHeadersCount`.
         max_headers_count() -> u32 = call_max_headers_count();
+        /// `server.getConnections()`: open connections, HTTP or handed over
+        /// (an upgraded, tunnelled or `clientError` socket counts until it
+        /// closes).
+        get_connections() -> u32 = call_get_connections();
     }
 
     /// Releases the server's handle. It is not closed by this; close it first
