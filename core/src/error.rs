@@ -54,16 +54,41 @@ impl fmt::Display for NodeError {
 
 impl std::error::Error for NodeError {}
 
-/// A parse error: llhttp's error code (as Node names it in `err.code`) and reason.
+/// A parse error: llhttp's error code (as Node names it in `err.code`), its
+/// reason, and where the parser stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParseError {
     pub code: ParseErrorCode,
     pub reason: &'static str,
+    /// llhttp's error position (`llhttp_get_error_pos`) as an offset in the
+    /// buffer the parser was given: what Node reports as `err.bytesParsed`
+    /// when that buffer is the read. Usually the refused byte, or the one
+    /// after it where llhttp consumes a byte before failing; for limits
+    /// Node checks in its callbacks (header size, chunk extensions), the end
+    /// of the span that crossed the limit, or of the buffer if the span goes
+    /// on past it.
+    pub at: usize,
 }
 
 impl ParseError {
+    /// An error at offset 0; place it with [`Self::at`].
     pub const fn new(code: ParseErrorCode, reason: &'static str) -> Self {
-        ParseError { code, reason }
+        ParseError {
+            code,
+            reason,
+            at: 0,
+        }
+    }
+
+    /// The same error at offset `at`.
+    pub const fn at(self, at: usize) -> Self {
+        ParseError { at, ..self }
+    }
+
+    /// The same error from a parser given a slice that starts `offset`
+    /// bytes into the buffer: its position in the buffer.
+    pub const fn offset(self, offset: usize) -> Self {
+        self.at(self.at.saturating_add(offset))
     }
 }
 

@@ -774,11 +774,8 @@ async fn client_error_listener_owns_the_socket() {
         panic!("expected clientError with its socket, got {event:?}");
     };
     assert_eq!(error.code, "HPE_INVALID_HEADER_TOKEN");
-    // Node's 19 is llhttp's offset of the refused byte (the space in "Bad
-    // Header"); the core reports where the refused message starts in the
-    // read (0 here), as core/src/server.rs documents. Between the two is
-    // accepted until the core counts as llhttp does.
-    assert!(bytes_parsed <= 19, "{bytes_parsed}");
+    // llhttp's offset of the refused byte: the space in "Bad Header".
+    assert_eq!(bytes_parsed, 19);
     assert_eq!(raw_packet, BAD_HEADER);
     socket
         .end(&mut node, Some(b"HTTP/1.1 400 Bad Request\r\n\r\n"))
