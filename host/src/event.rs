@@ -55,11 +55,12 @@ pub enum Event {
         response: ServerResponse,
     },
     /// `server.on('clientError', err, socket)`: the connection sent bytes
-    /// that do not parse, or went away mid-request. Without
-    /// [`crate::ServerListeners::client_error`], Node's default handling has
-    /// already happened (a 400/431 written where possible, the socket
-    /// destroyed) and `socket` is `None`; with it, `socket` is the
-    /// listener's to answer on and end or destroy.
+    /// that do not parse, or (with a listener only) failed mid-request, e.g.
+    /// a reset. Without [`crate::ServerListeners::client_error`], Node's
+    /// default handling has already happened (a 400/431 written where
+    /// possible, the socket destroyed) and `socket` is `None`. With it, a
+    /// parse error's `socket` is the listener's to answer on and end or
+    /// destroy; a failed socket is already destroyed (`None`).
     ClientError {
         server: u32,
         /// The connection's id ([`SocketInfo::id`], as in `Connection`).
@@ -435,17 +436,15 @@ impl NodeHttp {
         )
     }
 
-    /// Registers the message and socket of an `upgrade`/`connect` event. A
-    /// client's response closes as HTTP (its `end` and `close` follow); a
-    /// server's request does not, so it is released with its socket.
+    /// Registers the message and socket of an `upgrade`/`connect` event.
+    /// Neither a server's upgraded request nor a client's upgraded response
+    /// ever closes as HTTP (Node never ends them): each is released with its
+    /// socket.
     async fn adopt_upgrade(
         &mut self,
         event: wit_events::UpgradeEvent,
     ) -> Result<(Option<u32>, IncomingMessage, Socket, Vec<u8>), Error> {
         let id = event.id;
-        // Neither a server's upgraded request nor a client's upgraded response
-        // ever closes as HTTP (Node never ends them): each is released with
-        // its socket.
         let handle = match event.server {
             Some(_) => Handle::Request(id),
             None => Handle::ClientResponse(id),
@@ -464,27 +463,11 @@ impl NodeHttp {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use super::*;
+    use crate::testing::until;
     use crate::{Config, HeaderValue, RequestOptions, ServerListeners, ServerOptions};
-
-    /// Polls until `done` accepts an event (at most 5 s); returns every event
-    /// up to and including it (the rest of that poll's are dropped).
-    async fn until(node: &mut NodeHttp, done: impl Fn(&Event) -> bool) -> Vec<Event> {
-        let give_up = Instant::now() + Duration::from_secs(5);
-        let mut seen = Vec::new();
-        while Instant::now() < give_up {
-            for event in node.poll(Duration::from_millis(50)).await.unwrap() {
-                let finished = done(&event);
-                seen.push(event);
-                if finished {
-                    return seen;
-                }
-            }
-        }
-        panic!("timed out after {seen:?}");
-    }
 
     /// An upgrade with listeners on both sides, client and server in one
     /// instance: the server's `upgrade` hands it the socket (the request

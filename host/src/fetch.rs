@@ -57,14 +57,13 @@ impl Fetch {
             ..RequestOptions::default()
         };
         let req = node.request(Some(&self.url), options).await?;
-        for (name, value) in &self.headers {
-            req.set_header(node, name, &HeaderValue::Text(value.clone()))
-                .await?;
+        if let Err(err) = self.write_request(node, req).await {
+            // A throw (an invalid header, ...) leaves a request nobody will
+            // end: destroyed, it closes (and its handle goes) instead of
+            // holding a socket until the server gives up on it.
+            req.destroy(node, None).await?;
+            return Err(err);
         }
-        if let Some(data) = &self.data {
-            req.write(node, data).await?;
-        }
-        req.end(node, None).await?;
         let mut exchange = Exchange::new(req);
         while !exchange.closed() {
             for event in node.poll(POLL).await? {
@@ -72,6 +71,18 @@ impl Fetch {
             }
         }
         exchange.outcome()
+    }
+
+    /// The `setHeader` calls, the `write` and the `end`.
+    async fn write_request(&self, node: &mut NodeHttp, req: ClientRequest) -> Result<(), Error> {
+        for (name, value) in &self.headers {
+            req.set_header(node, name, &HeaderValue::Text(value.clone()))
+                .await?;
+        }
+        if let Some(data) = &self.data {
+            req.write(node, data).await?;
+        }
+        req.end(node, None).await
     }
 }
 
@@ -236,6 +247,34 @@ fn node_error(code: &str, message: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::until;
+    use crate::{AgentOptions, Config};
+
+    /// A `setHeader` that throws fails the fetch with Node's error, and the
+    /// request it leaves is destroyed: it closes (so its handle and the
+    /// component's request are released) rather than waiting on its socket
+    /// for an `end` that never comes.
+    #[tokio::test]
+    async fn a_throw_while_writing_closes_the_request() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut node = NodeHttp::new(Config::default()).await.unwrap();
+        let agent = Agent::new(&mut node, AgentOptions::default())
+            .await
+            .unwrap();
+        let fetch = Fetch {
+            url: format!("http://127.0.0.1:{port}/"),
+            method: None,
+            headers: vec![("bad name".into(), "x".into())],
+            data: None,
+        };
+        match fetch.send(&mut node, agent).await {
+            Err(Error::Node(e)) => assert_eq!(e.code, "ERR_INVALID_HTTP_TOKEN"),
+            other => panic!("{other:?}"),
+        }
+        until(&mut node, |e| matches!(e, Event::ClientRequestClose { .. })).await;
+        drop(listener);
+    }
 
     fn response() -> Response {
         Response {

@@ -55,6 +55,8 @@ mod request_options;
 mod response;
 mod server;
 mod socket;
+#[cfg(test)]
+mod testing;
 
 pub use agent::{Agent, AgentOptions, Scheduling};
 pub use bindings::wit_types::{Header, HeaderValue, SocketAddress, SocketInfo};

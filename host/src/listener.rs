@@ -96,7 +96,8 @@ pub trait RequestListener {
     /// `server.on('clientError', err, socket)`: `connection` is the
     /// connection's id. Without [`crate::ServerListeners::client_error`] it
     /// comes after Node's default handling and `socket` is `None`; with it,
-    /// the socket is the listener's to answer on and end. The default
+    /// a parse error's socket is the listener's to answer on and end (a
+    /// socket that failed comes already destroyed, as `None`). The default
     /// destroys it. (`err.bytesParsed` and `err.rawPacket` are on
     /// [`Event::ClientError`].)
     async fn client_error(

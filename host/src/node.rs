@@ -127,10 +127,10 @@ impl Handle {
 /// ids; the instance owns the component resources behind them. Requests,
 /// responses and sockets are released automatically by the `poll` after the
 /// one that delivered their `close` event (`socket-close` for a socket, and
-/// for the request of a server's `upgrade`/`connect`, which never closes as
-/// HTTP, that of its socket), so they stay usable while that batch of events
-/// is handled; [`crate::IncomingMessage::dispose`] and friends release
-/// earlier.
+/// for the message of an `upgrade`/`connect`, a server's request or a
+/// client's response, which never closes as HTTP, that of its socket), so
+/// they stay usable while that batch of events is handled;
+/// [`crate::IncomingMessage::dispose`] and friends release earlier.
 pub struct NodeHttp {
     store: Store<State>,
     guest: Nodehttp,

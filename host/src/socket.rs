@@ -111,27 +111,11 @@ impl NodeHttp {
 mod tests {
     use std::io::{Read, Write};
     use std::net::TcpListener;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use super::*;
+    use crate::testing::until;
     use crate::{Config, Event};
-
-    /// Polls until `done` accepts an event (at most 5 s); returns every event
-    /// up to and including it (the rest of that poll's are dropped).
-    async fn until(node: &mut NodeHttp, done: impl Fn(&Event) -> bool) -> Vec<Event> {
-        let give_up = Instant::now() + Duration::from_secs(5);
-        let mut seen = Vec::new();
-        while Instant::now() < give_up {
-            for event in node.poll(Duration::from_millis(50)).await.unwrap() {
-                let finished = done(&event);
-                seen.push(event);
-                if finished {
-                    return seen;
-                }
-            }
-        }
-        panic!("timed out after {seen:?}");
-    }
 
     /// `net.connect` to an echo server: `connect`, the echo as `data`, then
     /// the server's FIN after ours: `end`, `close(false)`; the handle is

@@ -8,7 +8,7 @@ use nodehttp_core::outgoing::{OutgoingMessage, RequestContext};
 use nodehttp_core::parse::{ParserOptions, RequestKind};
 use nodehttp_core::request_options::{self, RequestOptions as CoreOptions};
 
-use super::{from_core, to_core, to_wit};
+use super::{from_core, header_entries, to_core, to_wit};
 use crate::bindings::exports::nodehttp::http::client::{
     AgentChoice, AgentOptions, Error, GuestAgent, GuestClientRequest, HeaderValue, RequestOptions,
     Scheduling, SocketInfo,
@@ -309,13 +309,7 @@ impl GuestClientRequest for Request {
 
     fn set_max_headers_count(&self, count: u32) {
         self.0.max_headers_count.set(count);
-        // Node's parser takes `maxHeadersCount << 1` names and values; 0 is no limit.
-        let entries = if count == 0 {
-            usize::MAX
-        } else {
-            2 * count as usize
-        };
-        self.call((), |r| r.set_max_headers_count(entries))
+        self.call((), |r| r.set_max_headers_count(header_entries(count)))
     }
 
     fn set_timeout(&self, msecs: u32) {

@@ -139,19 +139,6 @@ impl GuestIncomingMessage for Incoming {
     }
 
     fn set_timeout(&self, msecs: u32, listener: bool) {
-        self.set_timeout_inner(msecs, listener)
-    }
-
-    fn destroy(&self, error: Option<Error>) {
-        match self {
-            Incoming::Request(m) => runtime::with(|rt| rt.destroy(m)),
-            Incoming::Response(r) => runtime::with(|rt| rt.destroy_client_request(r.id, error)),
-        }
-    }
-}
-
-impl Incoming {
-    fn set_timeout_inner(&self, msecs: u32, listener: bool) {
         let now = runtime::now_ms();
         match self {
             Incoming::Request(m) => {
@@ -167,7 +154,8 @@ impl Incoming {
                     })
                 });
             }
-            // A client's response: its socket's timeout, reported on the request.
+            // A client's response: its socket's timeout, reported on the
+            // request (`listener` has no use there).
             Incoming::Response(r) => {
                 runtime::with(|rt| {
                     rt.with_client_request(r.id, |http| http.set_timeout(u64::from(msecs), now))
@@ -176,6 +164,15 @@ impl Incoming {
         }
     }
 
+    fn destroy(&self, error: Option<Error>) {
+        match self {
+            Incoming::Request(m) => runtime::with(|rt| rt.destroy(m)),
+            Incoming::Response(r) => runtime::with(|rt| rt.destroy_client_request(r.id, error)),
+        }
+    }
+}
+
+impl Incoming {
     fn set_paused(&self, paused: bool) {
         match self {
             Incoming::Request(m) => runtime::with(|rt| rt.set_paused(m, paused)),

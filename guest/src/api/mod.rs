@@ -44,6 +44,13 @@ pub(crate) fn from_core(value: outgoing::HeaderValue) -> HeaderValue {
     }
 }
 
+/// The parser's limit for `maxHeadersCount = count`: Node's parser counts
+/// names and values (`maxHeaderPairs = maxHeadersCount << 1`); 0 stays 0,
+/// no limit.
+pub(crate) fn header_entries(count: u32) -> usize {
+    (count as usize).saturating_mul(2)
+}
+
 pub(crate) fn to_wit(e: NodeError) -> Error {
     runtime::error(e.code, e.message)
 }

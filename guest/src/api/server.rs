@@ -7,7 +7,7 @@ use nodehttp_core::outgoing;
 use nodehttp_core::parse::ParserOptions;
 use nodehttp_core::server::{Listeners, Role, ServerConfig};
 
-use super::{from_core, to_core, to_wit};
+use super::{from_core, header_entries, to_core, to_wit};
 use crate::bindings::exports::nodehttp::http::server::{
     Error, GuestServer, GuestServerResponse, Header, HeaderValue, ServerListeners, ServerOptions,
     SocketAddress, SocketInfo,
@@ -24,11 +24,9 @@ impl GuestServer for Server {
             max_header_size: options
                 .max_header_size
                 .map_or(defaults.parser.max_header_size, |n| n as usize),
-            // Node's parser counts names and values (`maxHeaderPairs` =
-            // `maxHeadersCount << 1`).
             max_headers_count: options
                 .max_headers_count
-                .map_or(defaults.parser.max_headers_count, |n| 2 * n as usize),
+                .map_or(defaults.parser.max_headers_count, header_entries),
             insecure: options.insecure_http_parser,
         };
         let config = ServerConfig {
@@ -95,13 +93,7 @@ impl GuestServer for Server {
     }
 
     fn set_max_headers_count(&self, count: u32) {
-        // Node's parser counts names and values; 0 is no limit.
-        let entries = if count == 0 {
-            usize::MAX
-        } else {
-            2 * count as usize
-        };
-        self.update(|c| c.parser.max_headers_count = entries)
+        self.update(|c| c.parser.max_headers_count = header_entries(count))
     }
 
     fn get_connections(&self) -> u32 {
@@ -111,10 +103,13 @@ impl GuestServer for Server {
     fn max_headers_count(&self) -> u32 {
         let entries =
             runtime::with(|rt| rt.server_config(self.0).map(|c| c.parser.max_headers_count));
-        match entries {
-            None | Some(usize::MAX) => 0,
-            Some(n) => u32::try_from(n / 2).unwrap_or(u32::MAX),
-        }
+        entries.map_or(0, |n| u32::try_from(n / 2).unwrap_or(u32::MAX))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        runtime::with(|rt| rt.release_server(self.0))
     }
 }
 

@@ -7,7 +7,7 @@
 //! turns their events into Node's.
 
 use std::cell::{Cell, RefCell};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::rc::Rc;
 
 use nodehttp_core::agent::{self, Agent, AgentOptions, Assignment, Freed, SocketId};
@@ -18,12 +18,14 @@ use nodehttp_core::parse::ResponseHead;
 use nodehttp_core::request_options::RequestTarget;
 
 use super::dial::{Dial, Progress, Target};
-use super::{error, flush, now_ms, socket_address, Outbox, Runtime, Source, READ_BUDGET};
+use super::{
+    flush, now_ms, read_into, reset_error, socket_info, upgrade_or_connect, Duplex, GivenError,
+    Runtime, Source,
+};
 use crate::api::incoming::Incoming;
 use crate::api::merged;
 use crate::bindings::exports::nodehttp::http::events::{
-    Error, Event, IncomingMessage, InformationEvent, ResponseEvent, Socket, SocketInfo,
-    UpgradeEvent,
+    Error, Event, IncomingMessage, InformationEvent, ResponseEvent, SocketInfo, UpgradeEvent,
 };
 use crate::net::{ReadOutcome, Stream};
 use nodehttp_core::socket::RawSocket;
@@ -72,7 +74,7 @@ struct RequestSlot {
     /// The embedder dropped its handle: forget the request once it closes.
     released: bool,
     /// The error the embedder destroyed the request with.
-    destroy_error: Option<Error>,
+    destroy_error: GivenError,
     /// `setSocketKeepAlive(enable, initialDelay)`, applied once connected.
     keep_alive: Option<(bool, u32)>,
 }
@@ -208,7 +210,7 @@ impl Runtime {
                 info: info.clone(),
                 response: None,
                 released: false,
-                destroy_error: None,
+                destroy_error: GivenError::default(),
                 keep_alive: None,
             },
         );
@@ -344,12 +346,7 @@ impl Runtime {
         let Some(slot) = self.clients.requests.get_mut(&id) else {
             return;
         };
-        // The core's codes are Node's own; the embedder's error is kept here
-        // and delivered in place of the core's placeholder for it.
-        let placeholder = error
-            .as_ref()
-            .map(|e| NodeError::new("", e.message.clone()));
-        slot.destroy_error = error;
+        let placeholder = slot.destroy_error.keep(error);
         self.with_client_request(id, |http| http.destroy(placeholder));
     }
 
@@ -438,12 +435,7 @@ impl Runtime {
             Progress::Failed(e) => return self.destroy_socket(key, e),
             Progress::Open(stream) => stream,
         };
-        let (remote, local) = stream.addresses();
-        let info = Rc::new(SocketInfo {
-            id: socket.id,
-            remote: socket_address(remote.unwrap_or(unspecified())),
-            local: socket_address(local.unwrap_or(unspecified())),
-        });
+        let info = Rc::new(socket_info(socket.id, Some(&stream)));
         socket.info = Some(info.clone());
         socket.phase = Phase::Open(stream);
         let Some(req) = socket.request else {
@@ -480,24 +472,7 @@ impl Runtime {
         let Some(slot) = self.clients.requests.get_mut(&req) else {
             return;
         };
-        let mut budget = READ_BUDGET;
-        while slot.http.wants_read() && budget > 0 {
-            match stream.read() {
-                ReadOutcome::Data(bytes) if bytes.is_empty() => break,
-                ReadOutcome::Data(bytes) => {
-                    budget = budget.saturating_sub(bytes.len());
-                    slot.http.handle_input(&bytes, now_ms());
-                }
-                ReadOutcome::End => {
-                    slot.http.handle_eof();
-                    break;
-                }
-                ReadOutcome::Failed => {
-                    slot.http.handle_error(reset_error());
-                    break;
-                }
-            }
-        }
+        read_into(stream, &mut slot.http);
         self.after_client_io(req);
     }
 
@@ -661,18 +636,14 @@ impl Runtime {
         }
     }
 
-    /// Take a socket away from its Agent's bookkeeping here and hand its
-    /// stream to the embedder as a raw socket (the Agent hears of it when
-    /// the request's fate, `Detach`, is settled).
-    fn detach(&mut self, key: SocketKey) -> Option<Socket> {
-        let socket = self.clients.sockets.remove(&key)?;
-        let Phase::Open(stream) = socket.phase else {
-            return None;
-        };
-        // An Agent's socket is not half-open (`net.createConnection`'s default).
-        let raw = RawSocket::new(now_ms(), false);
-        let id = self.adopt_stream(stream, raw, None);
-        Some(Socket::new(crate::api::net::Socket(id)))
+    /// Take a socket away from its Agent's bookkeeping here, for its stream
+    /// to be handed to the embedder as a raw socket (the Agent hears of it
+    /// when the request's fate, `Detach`, is settled).
+    fn detach(&mut self, key: SocketKey) -> Option<Stream> {
+        match self.clients.sockets.remove(&key)?.phase {
+            Phase::Open(stream) => Some(stream),
+            Phase::Dialing(_) | Phase::Gone => None,
+        }
     }
 
     /// Turn one request event into the embedder's event.
@@ -749,28 +720,26 @@ impl Runtime {
                 });
                 slot.response = Some(response.clone());
                 let key = slot.socket.map(|s| (slot.agent, s));
-                let Some(socket) = key.and_then(|k| self.detach(k)) else {
+                let Some(stream) = key.and_then(|k| self.detach(k)) else {
                     return;
                 };
-                let event = UpgradeEvent {
-                    server: None,
-                    id,
-                    message: IncomingMessage::new(Incoming::Response(response)),
-                    socket,
-                    head: rest,
-                };
-                if connect {
-                    Event::Connect(event)
-                } else {
-                    Event::Upgrade(event)
-                }
+                // An Agent's socket is not half-open (`net.createConnection`'s default).
+                let raw = RawSocket::new(now_ms(), false);
+                self.adopt_stream(stream, raw, None, |socket| {
+                    let event = UpgradeEvent {
+                        server: None,
+                        id,
+                        message: IncomingMessage::new(Incoming::Response(response)),
+                        socket,
+                        head: rest,
+                    };
+                    upgrade_or_connect(connect, event)
+                });
+                return;
             }
             ClientEvent::Abort => Event::Abort(id),
             ClientEvent::Timeout => Event::Timeout(id),
-            ClientEvent::Error(e) => match slot.destroy_error.take() {
-                Some(given) if e.code.is_empty() => Event::RequestError((id, given)),
-                _ => Event::RequestError((id, error(e.code, e.message))),
-            },
+            ClientEvent::Error(e) => Event::RequestError((id, slot.destroy_error.deliver(e))),
             ClientEvent::RequestClose => Event::RequestClose(id),
             ClientEvent::ResponseClose => {
                 slot.response = None;
@@ -781,7 +750,7 @@ impl Runtime {
     }
 }
 
-impl Outbox for ClientRequest {
+impl Duplex for ClientRequest {
     fn output(&self) -> &[u8] {
         ClientRequest::output(self)
     }
@@ -791,22 +760,21 @@ impl Outbox for ClientRequest {
     fn write_failed(&mut self) {
         self.handle_error(reset_error())
     }
+    fn wants_read(&self) -> bool {
+        ClientRequest::wants_read(self)
+    }
+    fn handle_input(&mut self, data: &[u8], now: u64) {
+        ClientRequest::handle_input(self, data, now)
+    }
+    fn handle_eof(&mut self) {
+        ClientRequest::handle_eof(self)
+    }
+    fn read_failed(&mut self) {
+        self.handle_error(reset_error())
+    }
 }
 
 /// The socket view of a response whose socket has no addresses (never seen).
 fn unknown_socket() -> SocketInfo {
-    SocketInfo {
-        id: 0,
-        remote: socket_address(unspecified()),
-        local: socket_address(unspecified()),
-    }
-}
-
-fn unspecified() -> SocketAddr {
-    SocketAddr::from(([0, 0, 0, 0], 0))
-}
-
-/// Node's error for a reset socket (`read ECONNRESET`).
-fn reset_error() -> NodeError {
-    NodeError::new("ECONNRESET", "read ECONNRESET")
+    socket_info(0, None)
 }

@@ -15,6 +15,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 
 use nodehttp_core::date::http_date;
+use nodehttp_core::error::NodeError;
 use nodehttp_core::incoming::IncomingHeaders;
 use nodehttp_core::outgoing::OutgoingMessage;
 use nodehttp_core::parse::RequestHead;
@@ -79,6 +80,9 @@ struct ServerSlot {
     address: Option<SocketAddr>,
     closing: bool,
     connections: usize,
+    /// No handle refers to it any more: forgotten once closed and without
+    /// connections.
+    released: bool,
 }
 
 struct Conn {
@@ -158,6 +162,7 @@ impl Runtime {
                 address: None,
                 closing: false,
                 connections: 0,
+                released: false,
             },
         );
         id
@@ -211,6 +216,7 @@ impl Runtime {
         slot.closing = true;
         if slot.connections == 0 {
             self.events.push_back(Event::ServerClose(server));
+            self.forget_server_if_done(server);
             return;
         }
         // Connections waiting for a request are closed now (Node's
@@ -226,6 +232,26 @@ impl Runtime {
                 conn.http.destroy();
             }
             self.after_io(id);
+        }
+    }
+
+    /// The embedder dropped its `server` handle. A listening server goes on
+    /// serving (as a Node server the event loop holds on to); a closed one is
+    /// forgotten once its last connection closed.
+    pub fn release_server(&mut self, server: u32) {
+        if let Some(slot) = self.servers.get_mut(&server) {
+            slot.released = true;
+        }
+        self.forget_server_if_done(server);
+    }
+
+    fn forget_server_if_done(&mut self, server: u32) {
+        let done = self
+            .servers
+            .get(&server)
+            .is_some_and(|s| s.released && s.listener.is_none() && s.connections == 0);
+        if done {
+            self.servers.remove(&server);
         }
     }
 
@@ -411,13 +437,7 @@ impl Runtime {
                 }
             };
             let id = self.next_id();
-            let (remote, local) = stream.addresses();
-            let unspecified = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
-            let info = SocketInfo {
-                id,
-                remote: socket_address(remote.unwrap_or(unspecified)),
-                local: socket_address(local.unwrap_or(unspecified)),
-            };
+            let info = socket_info(id, Some(&stream));
             if let Some(slot) = self.servers.get_mut(&server) {
                 slot.connections += 1;
             }
@@ -437,31 +457,13 @@ impl Runtime {
         }
     }
 
-    /// Drain the socket, up to [`READ_BUDGET`]: a read that stops short of
-    /// empty leaves the socket ready, so it is read again next turn.
+    /// A connection's socket is readable.
     fn read(&mut self, id: u32) {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
         conn.http.set_date(&self.date.value);
-        let mut budget = READ_BUDGET;
-        while conn.http.wants_read() && budget > 0 {
-            match conn.stream.read() {
-                ReadOutcome::Data(bytes) if bytes.is_empty() => break,
-                ReadOutcome::Data(bytes) => {
-                    budget = budget.saturating_sub(bytes.len());
-                    conn.http.handle_input(&bytes, now_ms());
-                }
-                ReadOutcome::End => {
-                    conn.http.handle_eof();
-                    break;
-                }
-                ReadOutcome::Failed => {
-                    conn.http.handle_reset();
-                    break;
-                }
-            }
-        }
+        read_into(&mut conn.stream, &mut conn.http);
         self.after_io(id);
     }
 
@@ -520,30 +522,41 @@ impl Runtime {
     /// Node's `net.Server` counts its sockets.
     pub(crate) fn connection_closed(&mut self, server: u32) {
         if let Some(slot) = self.servers.get_mut(&server) {
-            slot.connections -= 1;
+            slot.connections = slot.connections.saturating_sub(1);
             if slot.closing && slot.connections == 0 {
                 self.events.push_back(Event::ServerClose(server));
+                self.forget_server_if_done(server);
             }
         }
     }
 
     /// Hand the connection's socket to the embedder (after `upgrade`,
-    /// `connect`, or `clientError` with a listener): what earlier responses
-    /// still owe goes out first, then the socket is raw. Responses still
-    /// being written on it are abandoned.
-    fn hand_over(&mut self, conn_id: u32, server: u32, info: &Rc<SocketInfo>) -> Option<Socket> {
-        let conn = self.conns.get_mut(&conn_id)?;
+    /// `connect`, or `clientError` with a listener) in the event `announce`
+    /// makes: what earlier responses still owe goes out first, then the
+    /// socket is raw. Responses still being written on it are abandoned.
+    /// Nothing happens (and no event) if the connection is already gone.
+    fn hand_over(
+        &mut self,
+        conn_id: u32,
+        server: u32,
+        info: &Rc<SocketInfo>,
+        announce: impl FnOnce(Socket) -> Event,
+    ) {
+        let Some(conn) = self.conns.get_mut(&conn_id) else {
+            return;
+        };
         let owed = conn.http.take_pending_output();
         let events: Vec<ConnEvent> = std::iter::from_fn(|| conn.http.poll_event()).collect();
         for event in events {
             self.deliver(conn_id, server, info, event);
         }
-        let conn = self.conns.remove(&conn_id)?;
+        let Some(conn) = self.conns.remove(&conn_id) else {
+            return;
+        };
         // The socket is the server's (`allowHalfOpen: true`).
         let mut raw = RawSocket::new(now_ms(), true);
         raw.write(&owed);
-        let id = self.adopt_stream(conn.stream, raw, Some(server));
-        Some(Socket::new(crate::api::net::Socket(id)))
+        self.adopt_stream(conn.stream, raw, Some(server), announce);
     }
 
     /// Turn one connection event into the embedder's event.
@@ -567,20 +580,15 @@ impl Runtime {
             ConnEvent::Upgrade { id, head, rest } | ConnEvent::Connect { id, head, rest } => {
                 let connect = head.method == "CONNECT";
                 let message = self.new_message(conn_id, info, id, *head);
-                let Some(socket) = self.hand_over(conn_id, server, info) else {
-                    return;
-                };
-                let event = UpgradeEvent {
-                    server: Some(server),
-                    id: message.id,
-                    message: IncomingMessage::new(Incoming::Request(message)),
-                    socket,
-                    head: rest,
-                };
-                self.events.push_back(if connect {
-                    Event::Connect(event)
-                } else {
-                    Event::Upgrade(event)
+                self.hand_over(conn_id, server, info, |socket| {
+                    let event = UpgradeEvent {
+                        server: Some(server),
+                        id: message.id,
+                        message: IncomingMessage::new(Incoming::Request(message)),
+                        socket,
+                        head: rest,
+                    };
+                    upgrade_or_connect(connect, event)
                 });
                 return;
             }
@@ -590,19 +598,21 @@ impl Runtime {
                 raw_packet,
                 handed_over,
             } => {
-                let socket = if handed_over {
-                    self.hand_over(conn_id, server, info)
-                } else {
-                    None
+                let announce = |socket| {
+                    Event::ClientError(ClientErrorEvent {
+                        server,
+                        connection: conn_id,
+                        error: error(e.code, e.message),
+                        bytes_parsed: bytes_parsed.unwrap_or(0) as u64,
+                        raw_packet: raw_packet.unwrap_or_default(),
+                        socket,
+                    })
                 };
-                self.events.push_back(Event::ClientError(ClientErrorEvent {
-                    server,
-                    connection: conn_id,
-                    error: error(e.code, e.message),
-                    bytes_parsed: bytes_parsed.unwrap_or(0) as u64,
-                    raw_packet: raw_packet.unwrap_or_default(),
-                    socket,
-                }));
+                if handed_over {
+                    self.hand_over(conn_id, server, info, |socket| announce(Some(socket)));
+                } else {
+                    self.events.push_back(announce(None));
+                }
                 return;
             }
             ConnEvent::Timeout {
@@ -731,16 +741,32 @@ impl Runtime {
     }
 }
 
-/// A sans-IO side that owes bytes to a socket: a server connection or a
-/// client request.
-pub(crate) trait Outbox {
+/// `'connect'` for the answer to (or of) a `CONNECT`, else `'upgrade'`.
+pub(crate) fn upgrade_or_connect(connect: bool, event: UpgradeEvent) -> Event {
+    if connect {
+        Event::Connect(event)
+    } else {
+        Event::Upgrade(event)
+    }
+}
+
+/// The sans-IO side of a socket (a server connection, a client request, a
+/// raw socket): what it owes the socket, and what it takes from it. Its I/O
+/// is [`flush`] and [`read_into`], the same for all three.
+pub(crate) trait Duplex {
     fn output(&self) -> &[u8];
     fn consume_output(&mut self, n: usize, now: u64);
     /// The socket failed while writing.
     fn write_failed(&mut self);
+    fn wants_read(&self) -> bool;
+    fn handle_input(&mut self, data: &[u8], now: u64);
+    /// The peer sent FIN.
+    fn handle_eof(&mut self);
+    /// The socket failed while reading (a reset).
+    fn read_failed(&mut self);
 }
 
-impl Outbox for ServerConnection {
+impl Duplex for ServerConnection {
     fn output(&self) -> &[u8] {
         ServerConnection::output(self)
     }
@@ -750,11 +776,47 @@ impl Outbox for ServerConnection {
     fn write_failed(&mut self) {
         self.handle_reset()
     }
+    fn wants_read(&self) -> bool {
+        ServerConnection::wants_read(self)
+    }
+    fn handle_input(&mut self, data: &[u8], now: u64) {
+        ServerConnection::handle_input(self, data, now)
+    }
+    fn handle_eof(&mut self) {
+        ServerConnection::handle_eof(self)
+    }
+    fn read_failed(&mut self) {
+        self.handle_reset()
+    }
+}
+
+/// Feed `side` what the stream holds, up to [`READ_BUDGET`] and while it
+/// wants to read: a read that stops short of empty leaves the socket ready,
+/// so it is read again next turn.
+pub(crate) fn read_into(stream: &mut Stream, side: &mut impl Duplex) {
+    let mut budget = READ_BUDGET;
+    while side.wants_read() && budget > 0 {
+        match stream.read() {
+            ReadOutcome::Data(bytes) if bytes.is_empty() => break,
+            ReadOutcome::Data(bytes) => {
+                budget = budget.saturating_sub(bytes.len());
+                side.handle_input(&bytes, now_ms());
+            }
+            ReadOutcome::End => {
+                side.handle_eof();
+                break;
+            }
+            ReadOutcome::Failed => {
+                side.read_failed();
+                break;
+            }
+        }
+    }
 }
 
 /// Write what `owed` owes, as far as the host's grant goes. Returns true when
 /// the grant ran out first: wait for the stream's `writable` pollable.
-pub(crate) fn flush(stream: &Stream, owed: &mut impl Outbox) -> bool {
+pub(crate) fn flush(stream: &Stream, owed: &mut impl Duplex) -> bool {
     loop {
         let out = owed.output();
         if out.is_empty() {
@@ -782,6 +844,49 @@ fn resolve_host(host: &str) -> Result<IpAddr, Error> {
             .trim_end_matches(']')
             .parse()
             .map_err(|_| error("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}"))),
+    }
+}
+
+/// What the embedder sees of a connection: its addresses, or the unspecified
+/// address for any the host does not report (or before there is a stream).
+pub(crate) fn socket_info(id: u32, stream: Option<&Stream>) -> SocketInfo {
+    let unspecified = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+    let (remote, local) = stream.map_or((None, None), Stream::addresses);
+    SocketInfo {
+        id,
+        remote: socket_address(remote.unwrap_or(unspecified)),
+        local: socket_address(local.unwrap_or(unspecified)),
+    }
+}
+
+/// Node's error for a reset socket (`read ECONNRESET`).
+pub(crate) fn reset_error() -> NodeError {
+    NodeError::new("ECONNRESET", "read ECONNRESET")
+}
+
+/// The error an embedder destroyed a request or socket with
+/// (`destroy(error)`). The sans-IO core carries Node's own codes only, so it
+/// gets a placeholder with an empty code, and the embedder's error is
+/// delivered in the placeholder's place.
+#[derive(Default)]
+pub(crate) struct GivenError(Option<Error>);
+
+impl GivenError {
+    /// Keep `given`; returns what to hand the core's `destroy`.
+    pub(crate) fn keep(&mut self, given: Option<Error>) -> Option<NodeError> {
+        let placeholder = given
+            .as_ref()
+            .map(|e| NodeError::new("", e.message.clone()));
+        self.0 = given;
+        placeholder
+    }
+
+    /// The error to deliver for the core's `e`.
+    pub(crate) fn deliver(&mut self, e: NodeError) -> Error {
+        match self.0.take() {
+            Some(given) if e.code.is_empty() => given,
+            _ => error(e.code, e.message),
+        }
     }
 }
 

@@ -7,10 +7,12 @@ use nodehttp_core::error::NodeError;
 use nodehttp_core::socket::{RawSocket, SocketEvent};
 
 use super::dial::{Dial, Progress, Target};
-use super::{error, flush, now_ms, socket_address, Outbox, Runtime, Source, READ_BUDGET};
-use crate::bindings::exports::nodehttp::http::events::{Error, Event};
+use super::{
+    flush, now_ms, read_into, reset_error, socket_address, Duplex, GivenError, Runtime, Source,
+};
+use crate::bindings::exports::nodehttp::http::events::{Error, Event, Socket};
 use crate::bindings::exports::nodehttp::http::types::SocketAddress;
-use crate::net::{ReadOutcome, Stream};
+use crate::net::Stream;
 
 enum Link {
     Dialing(Dial),
@@ -25,8 +27,8 @@ struct RawConn {
     write_blocked: bool,
     /// The embedder dropped its handle.
     released: bool,
-    /// The error the embedder destroyed it with (the core keeps Node's codes).
-    destroy_error: Option<Error>,
+    /// The error the embedder destroyed it with.
+    destroy_error: GivenError,
     keep_alive: Option<(bool, u32)>,
     /// The server whose connection this was.
     server: Option<u32>,
@@ -66,20 +68,30 @@ impl Runtime {
             }
         };
         self.insert_socket(id, link, raw, None);
+        self.after_socket_io(id);
         id
     }
 
-    /// Take over a connection's stream as a raw socket (a hand-over); a
-    /// server's socket still counts as its connection until it closes.
+    /// Take over a connection's stream as a raw socket (a hand-over): first
+    /// the event `announce` makes gives the embedder its handle, then the
+    /// socket's I/O starts. In that order, because its first write (what the
+    /// connection still owed) may fail at once, and `socket-error` or
+    /// `socket-close` must not come before the socket itself. (The handle
+    /// must leave in that event: dropping it here would run its `Drop`,
+    /// which enters the runtime, while the runtime is borrowed.) A server's
+    /// socket still counts as its connection until it closes.
     pub(super) fn adopt_stream(
         &mut self,
         stream: Stream,
         raw: RawSocket,
         server: Option<u32>,
-    ) -> u32 {
+        announce: impl FnOnce(Socket) -> Event,
+    ) {
         let id = self.next_id();
         self.insert_socket(id, Link::Open(stream), raw, server);
-        id
+        let event = announce(Socket::new(crate::api::net::Socket(id)));
+        self.events.push_back(event);
+        self.after_socket_io(id);
     }
 
     fn insert_socket(&mut self, id: u32, link: Link, raw: RawSocket, server: Option<u32>) {
@@ -91,11 +103,10 @@ impl Runtime {
                 server,
                 write_blocked: false,
                 released: false,
-                destroy_error: None,
+                destroy_error: GivenError::default(),
                 keep_alive: None,
             },
         );
-        self.after_socket_io(id);
     }
 
     /// Run an embedder call on a raw socket, then do the I/O it asks for.
@@ -111,12 +122,7 @@ impl Runtime {
         let Some(conn) = self.sockets.0.get_mut(&id) else {
             return;
         };
-        // The core's codes are Node's own: it gets a placeholder, and the
-        // embedder's error is delivered in its place.
-        let placeholder = error
-            .as_ref()
-            .map(|e| NodeError::new("", e.message.clone()));
-        conn.destroy_error = error;
+        let placeholder = conn.destroy_error.keep(error);
         self.with_socket(id, |raw| raw.destroy(placeholder));
     }
 
@@ -214,7 +220,7 @@ impl Runtime {
         self.after_socket_io(id);
     }
 
-    /// Drain a raw socket's input, up to [`READ_BUDGET`].
+    /// A raw socket is readable.
     pub(super) fn socket_read(&mut self, id: u32) {
         let Some(conn) = self.sockets.0.get_mut(&id) else {
             return;
@@ -222,25 +228,7 @@ impl Runtime {
         let Link::Open(stream) = &mut conn.link else {
             return;
         };
-        let mut budget = READ_BUDGET;
-        while conn.raw.wants_read() && budget > 0 {
-            match stream.read() {
-                ReadOutcome::Data(bytes) if bytes.is_empty() => break,
-                ReadOutcome::Data(bytes) => {
-                    budget = budget.saturating_sub(bytes.len());
-                    conn.raw.handle_input(&bytes, now_ms());
-                }
-                ReadOutcome::End => {
-                    conn.raw.handle_eof();
-                    break;
-                }
-                ReadOutcome::Failed => {
-                    conn.raw
-                        .handle_error(NodeError::new("ECONNRESET", "read ECONNRESET"));
-                    break;
-                }
-            }
-        }
+        read_into(stream, &mut conn.raw);
         self.after_socket_io(id);
     }
 
@@ -281,10 +269,7 @@ impl Runtime {
                 // `finish` has no WIT event: `end` succeeded and `close` follows.
                 SocketEvent::Finish => continue,
                 SocketEvent::Timeout => Event::SocketTimeout(id),
-                SocketEvent::Error(e) => match conn.destroy_error.take() {
-                    Some(given) if e.code.is_empty() => Event::SocketError((id, given)),
-                    _ => Event::SocketError((id, error(e.code, e.message))),
-                },
+                SocketEvent::Error(e) => Event::SocketError((id, conn.destroy_error.deliver(e))),
                 SocketEvent::Close { had_error } => Event::SocketClose((id, had_error)),
             };
             self.events.push_back(out);
@@ -304,7 +289,7 @@ impl Runtime {
     }
 }
 
-impl Outbox for RawSocket {
+impl Duplex for RawSocket {
     fn output(&self) -> &[u8] {
         RawSocket::output(self)
     }
@@ -313,5 +298,17 @@ impl Outbox for RawSocket {
     }
     fn write_failed(&mut self) {
         self.handle_error(NodeError::new("EPIPE", "write EPIPE"))
+    }
+    fn wants_read(&self) -> bool {
+        RawSocket::wants_read(self)
+    }
+    fn handle_input(&mut self, data: &[u8], now: u64) {
+        RawSocket::handle_input(self, data, now)
+    }
+    fn handle_eof(&mut self) {
+        RawSocket::handle_eof(self)
+    }
+    fn read_failed(&mut self) {
+        self.handle_error(reset_error())
     }
 }
