@@ -266,7 +266,12 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  process.stderr.write(`${e.stack}\n`);
-  process.exit(1);
-});
+// record_client.js shares the corpus byte helpers and the golden rendering.
+module.exports = { latin1Bytes, writeBytes, render, startsWith };
+
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`${e.stack}\n`);
+    process.exit(1);
+  });
+}

@@ -21,6 +21,7 @@ const http = require('http');
 const net = require('net');
 const path = require('path');
 const { spawn } = require('child_process');
+const { latin1Bytes, writeBytes, render } = require('./record.js');
 
 const TESTS = path.join(__dirname, '..');
 const CORPUS = path.join(TESTS, 'client_corpus.json');
@@ -33,28 +34,6 @@ const SCENARIO_TIMEOUT_MS = 10000;
 const MAX_LINE = 2000;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Bytes of a corpus string: every code point is one byte, so it must be at most U+00FF. */
-function latin1Bytes(s, where) {
-  for (const ch of s) {
-    if (ch.codePointAt(0) > 0xff) throw new Error(`${where}: code point above U+00FF`);
-  }
-  return Buffer.from(s, 'latin1');
-}
-
-/** A write step: a string, or an array of strings and `{repeat, times}` parts, sent in one write. */
-function writeBytes(step, where) {
-  const parts = Array.isArray(step) ? step : [step];
-  return Buffer.concat(
-    parts.map((p) => {
-      if (typeof p === 'string') return latin1Bytes(p, where);
-      if (p && typeof p.repeat === 'string' && Number.isInteger(p.times) && p.times >= 0) {
-        return latin1Bytes(p.repeat.repeat(p.times), where);
-      }
-      throw new Error(`${where}: bad write part ${JSON.stringify(p)}`);
-    })
-  );
-}
 
 /** One response step: {write: Buffer} | {pauseMs} | {end: true} | {reset: true}. */
 function parseStep(step, where) {
@@ -258,29 +237,6 @@ function fnv1a(text) {
   let hash = 0x811c9dc5;
   for (const b of Buffer.from(text, 'utf8')) hash = Math.imul(hash ^ b, 0x01000193) >>> 0;
   return hash.toString(16).padStart(8, '0');
-}
-
-/**
- * Renders bytes as tests/README.md describes for goldens: record.js's rendering (the Rust side uses
- * the same, tests/support/golden.rs), so a request line shows `HTTP/1.1` on a line of its own.
- */
-function render(bytes) {
-  let out = '';
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (b === 0x48 && out.length > 0 && !out.endsWith('\n') && startsWith(bytes, i, 'HTTP/1.')) out += '\n';
-    if (b === 0x5c) out += '\\\\';
-    else if (b === 0x0d) out += '\\r';
-    else if (b === 0x0a) out += '\\n\n';
-    else if (b === 0x09) out += '\\t';
-    else if (b >= 0x20 && b <= 0x7e) out += String.fromCharCode(b);
-    else out += '\\x' + b.toString(16).padStart(2, '0');
-  }
-  return out;
-}
-
-function startsWith(bytes, at, text) {
-  return bytes.subarray(at, at + text.length).toString('latin1') === text;
 }
 
 /**
