@@ -331,8 +331,21 @@ async function main() {
     for (const s of scenarios) {
       const file = path.join(GOLDEN_DIR, `${s.name}.txt`);
       const expected = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '(no golden file)\n';
-      if (expected !== results.get(s.name)) {
-        problems.push(`scenario ${s.name}:\n--- golden\n${expected}--- node now\n${results.get(s.name)}`);
+      // Node's own client races a reset against its reads (`reset-mid-body` can come out as
+      // "aborted" on a loaded machine): a scenario must match once in three runs, alone.
+      let got = results.get(s.name);
+      for (let retry = 0; retry < 2 && got !== expected; retry++) {
+        await sleep(100);
+        const again = await startNodeEcho();
+        try {
+          got = (await runAll([s], again.port)).get(s.name);
+        } finally {
+          again.child.removeAllListeners('exit');
+          again.child.kill();
+        }
+      }
+      if (expected !== got) {
+        problems.push(`scenario ${s.name}:\n--- golden\n${expected}--- node now\n${got}`);
       }
     }
     for (const f of fs.readdirSync(GOLDEN_DIR)) {
