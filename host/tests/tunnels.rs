@@ -509,6 +509,51 @@ async fn server_connect_hands_over_url_head_and_socket() {
     );
 }
 
+/// A request pipelined before an upgrade, still unanswered when the socket is
+/// handed over: its response can no longer reach the socket (the embedder owns
+/// it), so it closes, and its handles are released, rather than waiting forever.
+/// Without this it never closed (its handle leaked in the host).
+/// (Node would let it write into the raw stream; we close it instead.)
+#[tokio::test]
+async fn a_response_owed_at_the_hand_over_closes() {
+    let listeners = ServerListeners {
+        upgrade: true,
+        ..ServerListeners::default()
+    };
+    let (mut node, _server, port) = listening(listeners).await;
+    let mut conn = connect(port);
+    let mut pipelined = b"GET /first HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+    pipelined.extend_from_slice(HANDSHAKE);
+    conn.write_all(&pipelined).unwrap();
+    let mut log = Log::default();
+    let Event::Request { response, .. } = log
+        .until(&mut node, |e| matches!(e, Event::Request { .. }))
+        .await
+    else {
+        unreachable!("`until` returns a request");
+    };
+    let id = response.id();
+    // The owed response closes as the connection is handed over, just
+    // before the `upgrade` event.
+    log.until(
+        &mut node,
+        |e| matches!(e, Event::ResponseClose { response } if *response == id),
+    )
+    .await;
+    let Event::Upgrade { socket, .. } = log.next(&mut node).await else {
+        panic!(
+            "the upgrade follows the owed response's close: {:?}",
+            log.seen
+        );
+    };
+    // The socket is the embedder's: it still carries bytes both ways.
+    socket.end(&mut node, Some(b"raw")).await.unwrap();
+    conn.shutdown(Shutdown::Write).unwrap();
+    log.until(&mut node, |e| matches!(e, Event::SocketClose { .. }))
+        .await;
+    assert_eq!(read_to_close(&mut conn), b"raw");
+}
+
 /// Without a `'connect'` listener Node closes the connection without a byte,
 /// and emits no `request`.
 ///

@@ -546,6 +546,10 @@ impl Runtime {
             return;
         };
         let owed = conn.http.take_pending_output();
+        // Responses not yet ended can no longer reach the socket, which is
+        // the embedder's now: they close (Node's would keep writing into
+        // the raw stream), so their handles are released.
+        conn.http.destroy();
         let events: Vec<ConnEvent> = std::iter::from_fn(|| conn.http.poll_event()).collect();
         for event in events {
             self.deliver(conn_id, server, info, event);
