@@ -3,10 +3,9 @@
 //!
 //! The platform's rules (see the project's platform notes) live here and only
 //! here: bind and listen are two-phase (`start_*`, wait, `finish_*`); each
-//! stream's pollable is created once and kept; reads go on until one comes
-//! back short ([`Stream::drained`]); a write never exceeds `check-write`'s
-//! grant; children (pollables, streams) are dropped before their socket —
-//! Rust drops fields in declaration order.
+//! stream's pollable is created once and kept; a read drains until empty; a
+//! write never exceeds `check-write`'s grant; children (pollables, streams) are
+//! dropped before their socket — Rust drops fields in declaration order.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -48,8 +47,6 @@ pub struct Stream {
     socket: TcpSocket,
     /// The next read's ask (see [`READ_MIN`]).
     read_size: u64,
-    /// The last read returned less than it asked for (see [`Stream::drained`]).
-    drained: bool,
 }
 
 /// An outgoing connection between `start-connect` and `finish-connect`.
@@ -182,7 +179,6 @@ impl Stream {
             output,
             socket,
             read_size: READ_MIN,
-            drained: false,
         }
     }
 
@@ -198,7 +194,6 @@ impl Stream {
     pub fn read(&mut self) -> ReadOutcome {
         match self.input.read(self.read_size) {
             Ok(bytes) => {
-                self.drained = (bytes.len() as u64) < self.read_size;
                 self.read_size = if bytes.len() as u64 == self.read_size {
                     (self.read_size * 2).min(READ_MAX)
                 } else {
@@ -209,17 +204,6 @@ impl Stream {
             Err(StreamError::Closed) => ReadOutcome::End,
             Err(StreamError::LastOperationFailed(_)) => ReadOutcome::Failed,
         }
-    }
-
-    /// Whether the last read came back short of its ask: it took all the
-    /// kernel held at that moment, so reading again now would almost always
-    /// be a host call and a `recv` that finds nothing (`EAGAIN`). The socket
-    /// stays ready for the host (its reactor forgets readiness only on
-    /// `EAGAIN`), so the next `poll` reports it at once and that read takes
-    /// what arrived meanwhile. libuv stops the same way: `uv__read` returns
-    /// after a partial read.
-    pub fn drained(&self) -> bool {
-        self.drained
     }
 
     /// Write as much of `bytes` as the host grants now. `Ok(n)` with n == 0

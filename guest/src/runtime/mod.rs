@@ -6,8 +6,8 @@
 //! read, connections whose writes are blocked) plus one clock pollable for the
 //! earliest deadline, handles every ready pollable, and turns the sans-IO
 //! connections' events into Node's events for the embedder. A connection never
-//! waits on another: reads go on until one comes back short, writes go as far
-//! as the host's grant allows and resume when their pollable is ready.
+//! waits on another: reads drain until empty, writes go as far as the host's
+//! grant allows and resume when their pollable is ready.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -795,11 +795,8 @@ impl Duplex for ServerConnection {
 }
 
 /// Feed `side` what the stream holds, up to [`READ_BUDGET`] and while it
-/// wants to read, until a read comes back short ([`Stream::drained`]): a
-/// socket left with bytes (or with nothing, after a short read) stays ready,
-/// so it is read again next turn. Stopping at a short read saves the empty
-/// read per request (a host call and a `recv` finding nothing) that
-/// draining until empty costs.
+/// wants to read: a read that stops short of empty leaves the socket ready,
+/// so it is read again next turn.
 pub(crate) fn read_into(stream: &mut Stream, side: &mut impl Duplex) {
     let mut budget = READ_BUDGET;
     while side.wants_read() && budget > 0 {
@@ -808,9 +805,6 @@ pub(crate) fn read_into(stream: &mut Stream, side: &mut impl Duplex) {
             ReadOutcome::Data(bytes) => {
                 budget = budget.saturating_sub(bytes.len());
                 side.handle_input(&bytes, now_ms());
-                if stream.drained() {
-                    break;
-                }
             }
             ReadOutcome::End => {
                 side.handle_eof();
