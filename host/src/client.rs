@@ -74,8 +74,8 @@ impl ClientRequest {
         protocol() -> String = call_protocol();
         /// `request.reusedSocket`: the request went out on a pooled socket.
         reused_socket() -> bool = call_reused_socket();
-        /// `request.maxHeadersCount` (default 2000 names and values; 0: no
-        /// limit).
+        /// `request.maxHeadersCount` in header lines (default 1000: Node's
+        /// parser limit of 2000 names and values; 0: no limit).
         max_headers_count() -> u32 = call_max_headers_count();
         /// `request.maxHeadersCount = count`; applies to a response not yet
         /// parsed.

@@ -137,6 +137,7 @@ const HELLO: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 /// | `/close-later` | `200 hello` (keep-alive), closes 100 ms later |
 /// | `/partial` | a head promising 10 bytes, then 4 of them; waits for the client to close |
 /// | `/info` | `100 Continue`, `103 Early Hints`, then `200 hello` |
+/// | `/headers` | `200` with headers `A`..`D` and an empty body |
 /// | other | `200 hello` |
 ///
 /// A request with `Connection: close` is answered, then the connection closes.
@@ -161,6 +162,11 @@ fn respond(conn: &mut TcpStream, head: &str) -> bool {
                 let _ = conn.read(&mut [0; 1]);
             }
             false
+        }
+        "/headers" => {
+            let head =
+                b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nContent-Length: 0\r\n\r\n";
+            conn.write_all(head).is_ok()
         }
         "/info" => {
             let interim = b"HTTP/1.1 100 Continue\r\n\r\n\
@@ -1028,6 +1034,48 @@ async fn interim_responses() {
             "res close"
         ]
     );
+}
+
+/// Node v20 (`tests/node` style raw server answering `A`..`D`):
+/// `req.maxHeadersCount` unset keeps Node's parser limit (1000 lines, what our
+/// getter reports); with 2, `res.headers` is `{"a":"1","b":"2"}` while
+/// `res.rawHeaders` keeps all 10 entries.
+#[tokio::test]
+async fn max_headers_count_limits_the_response_headers() {
+    let counting = Counting::start();
+    let mut run = Run::new().await;
+    let req = run
+        .request(&counting.url("/headers"), RequestOptions::default())
+        .await;
+    let node = &mut run.node;
+    assert_eq!(req.max_headers_count(node).await.unwrap(), 1000);
+    req.set_max_headers_count(node, 2).await.unwrap();
+    assert_eq!(req.max_headers_count(node).await.unwrap(), 2);
+    req.end(node, None).await.unwrap();
+    let id = req.id();
+    run.until(
+        "response",
+        |e| matches!(e, Event::Response { request, .. } if *request == id),
+    )
+    .await;
+    let response = run
+        .seen
+        .iter()
+        .find_map(|e| match e {
+            Event::Response { response, .. } => Some(*response),
+            _ => None,
+        })
+        .unwrap();
+    let node = &mut run.node;
+    let names: Vec<String> = response
+        .headers(node)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.name)
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(response.raw_headers(node).await.unwrap().len(), 10);
 }
 
 /// Node v20, `req.setTimeout(100)` and a response after 400 ms:

@@ -16,10 +16,6 @@ use crate::bindings::exports::nodehttp::http::client::{
 use crate::runtime::client::RequestInfo;
 use crate::runtime::{self, now_ms};
 
-/// Node's default `maxHeadersCount` for a request's response: its parser's
-/// 2000 names and values.
-const DEFAULT_MAX_HEADERS_COUNT: u32 = 2000;
-
 /// `http.Agent`: a handle on a pool the runtime owns.
 pub struct Agent(u32);
 
@@ -110,7 +106,9 @@ pub fn request(url: Option<String>, options: RequestOptions) -> Result<ClientReq
         max_header_size: options
             .max_header_size
             .map_or(ParserOptions::default().max_header_size, |n| n as usize),
-        max_headers_count: DEFAULT_MAX_HEADERS_COUNT as usize,
+        // Node's parser default when `maxHeadersCount` is unset: 2000 names
+        // and values, i.e. 1000 header lines.
+        max_headers_count: ParserOptions::default().max_headers_count,
         insecure: options.insecure_http_parser,
     };
     let agent = match &options.agent {
@@ -164,7 +162,9 @@ pub fn request(url: Option<String>, options: RequestOptions) -> Result<ClientReq
         if let Some(ms) = target.timeout.map(u64::from).or(pool.timeout) {
             http.set_timeout(ms, now_ms());
         }
-        let info = rt.client_request(agent, target, http, DEFAULT_MAX_HEADERS_COUNT);
+        // The getter reports lines, as `set-max-headers-count` takes them.
+        let lines = u32::try_from(parser.max_headers_count / 2).unwrap_or(u32::MAX);
+        let info = rt.client_request(agent, target, http, lines);
         Ok(ClientRequest::new(Request(info)))
     })
 }
