@@ -79,6 +79,23 @@ struct RequestSlot {
     keep_alive: Option<(bool, u32)>,
 }
 
+impl RequestSlot {
+    /// The response `head` starts: shared with its `incoming-message` handle.
+    fn respond(&mut self, head: ResponseHead) -> Rc<ClientResponse> {
+        let socket = self.info.socket.borrow().clone();
+        let response = Rc::new(ClientResponse {
+            id: self.info.id,
+            head,
+            socket: Rc::new(socket.unwrap_or_else(unknown_socket)),
+            trailers: RefCell::new(IncomingHeaders::new()),
+            complete: Cell::new(false),
+            aborted: Cell::new(false),
+        });
+        self.response = Some(response.clone());
+        response
+    }
+}
+
 /// Where a socket is in its life.
 enum Phase {
     Dialing(Dial),
@@ -666,21 +683,7 @@ impl Runtime {
                 raw_headers: head.headers.raw_flat(),
             }),
             ClientEvent::Response(head) => {
-                let socket = slot
-                    .info
-                    .socket
-                    .borrow()
-                    .clone()
-                    .unwrap_or_else(unknown_socket);
-                let response = Rc::new(ClientResponse {
-                    id,
-                    head: *head,
-                    socket: Rc::new(socket),
-                    trailers: RefCell::new(IncomingHeaders::new()),
-                    complete: Cell::new(false),
-                    aborted: Cell::new(false),
-                });
-                slot.response = Some(response.clone());
+                let response = slot.respond(*head);
                 Event::Response(ResponseEvent {
                     id,
                     response: IncomingMessage::new(Incoming::Response(response)),
@@ -704,21 +707,7 @@ impl Runtime {
             }
             ClientEvent::Upgrade { head, rest } | ClientEvent::Connect { head, rest } => {
                 let connect = slot.info.method == "CONNECT";
-                let response = Rc::new(ClientResponse {
-                    id,
-                    socket: Rc::new(
-                        slot.info
-                            .socket
-                            .borrow()
-                            .clone()
-                            .unwrap_or_else(unknown_socket),
-                    ),
-                    head: *head,
-                    trailers: RefCell::new(IncomingHeaders::new()),
-                    complete: Cell::new(false),
-                    aborted: Cell::new(false),
-                });
-                slot.response = Some(response.clone());
+                let response = slot.respond(*head);
                 let key = slot.socket.map(|s| (slot.agent, s));
                 let Some(stream) = key.and_then(|k| self.detach(k)) else {
                     return;
